@@ -1,0 +1,22 @@
+"""Settings, read from the environment (prefix EUDR_CHECK_) with safe defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EUDR_CHECK_", extra="ignore")
+
+    # Largest plot file accepted for reading; protects the service and the CLI from runaway input.
+    max_input_mb: float = Field(default=200.0, gt=0)
+    # Largest uncompressed size of a zip/kmz member, against zip bombs.
+    max_unzipped_mb: float = Field(default=1000.0, gt=0)
+    # The EU Information System refuses geolocation files over 25 MB.
+    traces_max_mb: float = Field(default=25.0, gt=0)
+    lang: str = Field(default="es", pattern="^(es|en)$")
+
+
+def get_settings() -> Settings:
+    return Settings()
