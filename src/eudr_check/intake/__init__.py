@@ -17,11 +17,20 @@ from eudr_check.intake.raw import RawLayer
 from eudr_check.models import Finding
 from eudr_check.settings import Settings, get_settings
 
-__all__ = ["PlotTable", "read_plots", "read_layers", "SUPPORTED_SUFFIXES"]
+__all__ = ["SUPPORTED_SUFFIXES", "PlotTable", "read_layers", "read_plots"]
 
 SUPPORTED_SUFFIXES = (
-    ".geojson", ".json", ".kml", ".kmz", ".zip", ".gpkg", ".csv", ".txt", ".xlsx", ".gpx",
-)  # fmt: skip
+    ".geojson",
+    ".json",
+    ".kml",
+    ".kmz",
+    ".zip",
+    ".gpkg",
+    ".csv",
+    ".txt",
+    ".xlsx",
+    ".gpx",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ class Countries:
 
     def geometry(self, iso2: str) -> BaseGeometry | None:
         try:
-            return self.geoms[self.codes.index(iso2)]  # type: ignore[no-any-return]
+            geom: BaseGeometry = self.geoms[self.codes.index(iso2)]
+            return geom
         except ValueError:
             return None
 

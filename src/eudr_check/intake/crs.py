@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
 import pyproj
 import shapely
+from numpy.typing import NDArray
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
@@ -39,9 +41,7 @@ def reproject(geoms: list[BaseGeometry], crs: pyproj.CRS) -> list[BaseGeometry]:
     return list(arr)
 
 
-def _stack(x: object, y: object) -> object:
-    import numpy as np
-
+def _stack(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([x, y])
 
 

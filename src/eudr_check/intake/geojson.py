@@ -41,17 +41,19 @@ def read_geojson(path: Path, data: bytes) -> list[RawLayer]:
         ) from None
     if not isinstance(doc, dict) or "type" not in doc:
         raise PlotFileError(
-            path, "no es GeoJSON: falta el miembro \"type\".",
-            "not GeoJSON: the \"type\" member is missing.",
-        )  # fmt: skip
+            path,
+            'no es GeoJSON: falta el miembro "type".',
+            'not GeoJSON: the "type" member is missing.',
+        )
     kind = doc["type"]
     if kind == "FeatureCollection":
         items = doc.get("features")
         if not isinstance(items, list):
             raise PlotFileError(
-                path, "FeatureCollection sin lista \"features\".",
-                "FeatureCollection without a \"features\" list.",
-            )  # fmt: skip
+                path,
+                'FeatureCollection sin lista "features".',
+                'FeatureCollection without a "features" list.',
+            )
     elif kind == "Feature":
         items = [doc]
     elif kind in _GEOMETRY_TYPES:

@@ -13,8 +13,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.intake.countries import normalise_country
-from eudr_check.intake.crs import is_wgs84, looks_projected, parse_crs, reproject, suggest_utm
-from eudr_check.intake.crs import utm_zone_name
+from eudr_check.intake.crs import (
+    is_wgs84,
+    looks_projected,
+    parse_crs,
+    reproject,
+    suggest_utm,
+    utm_zone_name,
+)
 from eudr_check.intake.fields import canonical, match_fields
 from eudr_check.intake.geometry import build_geometry
 from eudr_check.intake.raw import RawLayer
@@ -92,8 +98,16 @@ def _normalise_layer(
     def add(rec: dict[str, Any], code: Code, severity: Severity, fixable: bool = False,
             **params: Param) -> None:  # fmt: skip
         findings.append(
-            Finding(code, severity, rec["plot_id"], source, rec["source_index"],
-                    tuple(sorted(params.items())), None, fixable)  # fmt: skip
+            Finding(
+                code,
+                severity,
+                rec["plot_id"],
+                source,
+                rec["source_index"],
+                tuple(sorted(params.items())),
+                None,
+                fixable,
+            )
         )
 
     for feat in layer.features:
@@ -112,8 +126,9 @@ def _normalise_layer(
             rec["plot_id"] = str(feat.feature_id)
         if rec["plot_id"] is None:
             stem = layer.path.stem if layer.layer is None else f"{layer.path.stem}-{layer.layer}"
-            rec["plot_id"] = f"{stem}-{feat.index}"
-            add(rec, Code.PLOT_ID_MISSING, Severity.WARNING, generated=rec["plot_id"])
+            generated = f"{stem}-{feat.index}"
+            rec["plot_id"] = generated
+            add(rec, Code.PLOT_ID_MISSING, Severity.WARNING, generated=generated)
 
         commodity = _text(props.get(mapping.get("commodity", "")))
         rec["commodity"] = _COMMODITIES.get(canonical(commodity), commodity) if commodity else None
@@ -140,13 +155,14 @@ def _normalise_layer(
                 add(rec, Code.COUNTRY_INVALID, Severity.ERROR, value=raw_country)
                 country = default_country
             elif country != raw_country:
-                add(rec, Code.COUNTRY_INVALID, Severity.ERROR, True, value=raw_country, iso2=country)
+                add(
+                    rec, Code.COUNTRY_INVALID, Severity.ERROR, True, value=raw_country, iso2=country
+                )
         rec["producer_country"] = country
 
         geom, issues = build_geometry(feat.geometry)
         for issue in issues:
-            sev = Severity.ERROR if issue.code is not Code.GEOMETRY_MISSING else Severity.ERROR
-            add(rec, issue.code, sev, issue.fixable, **issue.params)
+            add(rec, issue.code, Severity.ERROR, issue.fixable, **issue.params)
         rec["geometry"] = geom
         rec["usable"] = geom is not None
         records.append(rec)
@@ -155,7 +171,9 @@ def _normalise_layer(
     return records, findings
 
 
-def _place_on_globe(layer: RawLayer, records: list[dict[str, Any]], findings: list[Finding]) -> None:
+def _place_on_globe(
+    layer: RawLayer, records: list[dict[str, Any]], findings: list[Finding]
+) -> None:
     """Reproject to WGS84 when the file declares a CRS; flag bare metres with a UTM suggestion."""
     source = layer.path.name
     built = [r for r in records if r["geometry"] is not None]
@@ -164,16 +182,32 @@ def _place_on_globe(layer: RawLayer, records: list[dict[str, Any]], findings: li
     crs = parse_crs(layer.crs) if layer.crs else None
     if layer.crs and crs is None:
         for r in built:
-            findings.append(Finding(Code.CRS_UNSUPPORTED, Severity.ERROR, r["plot_id"], source,
-                                    r["source_index"], (("crs", layer.crs),)))  # fmt: skip
+            findings.append(
+                Finding(
+                    Code.CRS_UNSUPPORTED,
+                    Severity.ERROR,
+                    r["plot_id"],
+                    source,
+                    r["source_index"],
+                    (("crs", layer.crs),),
+                )
+            )
             r["usable"] = False
         return
     if crs is not None and not is_wgs84(crs):
         label = crs.to_string()
         for r, geom in zip(built, reproject([r["geometry"] for r in built], crs), strict=True):
             r["geometry"] = geom
-            findings.append(Finding(Code.CRS_REPROJECTED, Severity.REPAIRED, r["plot_id"], source,
-                                    r["source_index"], (("crs", label),)))  # fmt: skip
+            findings.append(
+                Finding(
+                    Code.CRS_REPROJECTED,
+                    Severity.REPAIRED,
+                    r["plot_id"],
+                    source,
+                    r["source_index"],
+                    (("crs", label),),
+                )
+            )
         return
     if crs is not None:
         return
@@ -184,8 +218,16 @@ def _place_on_globe(layer: RawLayer, records: list[dict[str, Any]], findings: li
             params: tuple[tuple[str, Param], ...] = (("x", round(x, 1)), ("y", round(y, 1)))
             if epsg is not None:
                 params += (("epsg", epsg), ("zone", utm_zone_name(epsg)))
-            findings.append(Finding(Code.CRS_PROJECTED_UNKNOWN, Severity.ERROR, r["plot_id"],
-                                    source, r["source_index"], params))  # fmt: skip
+            findings.append(
+                Finding(
+                    Code.CRS_PROJECTED_UNKNOWN,
+                    Severity.ERROR,
+                    r["plot_id"],
+                    source,
+                    r["source_index"],
+                    params,
+                )
+            )
             r["usable"] = False
 
 

@@ -1,0 +1,1 @@
+"""Reports: findings tables, repaired plot files and EU Information System exports."""

@@ -1,0 +1,328 @@
+"""EUDR geolocation rules: findings for every plot and, on request, repaired geometries.
+
+`validate` runs the stages in order: coordinates and swapped axes, geometry shape (vectorised
+scans, then per-plot repair of the flagged few), areas, country, and plot-versus-plot rules.
+Later stages always look at the repaired candidate, so a fixable problem is reported once and
+does not cascade; `fix` only decides whether repairs are applied to the output and reported as
+`repaired` instead of `error`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from eudr_check.intake import PlotTable
+from eudr_check.intake.geometry import BuildIssue as Issue
+from eudr_check.models import Code, Finding, Param, Severity
+from eudr_check.rules import country as ctry
+from eudr_check.rules import rings
+from eudr_check.rules.area import geodesic_area_ha, to_equal_area
+from eudr_check.rules.neighbours import duplicate_geometries, duplicate_ids, overlaps
+from eudr_check.rules.repair import plot_valid, repair_geometry, round6
+from eudr_check.rules.thresholds import EU_POINT_MAX_HA, RuleThresholds
+
+__all__ = ["RuleThresholds", "ValidationReport", "validate"]
+
+WARNING_CODES = frozenset(
+    {
+        Code.LOW_PRECISION,
+        Code.AREA_MISMATCH,
+        Code.AREA_TOO_SMALL,
+        Code.AREA_TOO_LARGE,
+        Code.OVERLAP,
+        Code.NEAR_BORDER,
+        Code.MULTIPART,
+        Code.PLOT_ID_MISSING,
+        Code.AREA_INVALID,
+    }
+)
+
+_POLYGONAL = (3, 6)  # shapely type ids: Polygon, MultiPolygon
+_POINTS = (0, 4)  # Point, MultiPoint
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationReport:
+    """Plots (repaired when fixed) with `area_ha`, `status` and `original_wkt`, plus findings."""
+
+    plots: gpd.GeoDataFrame
+    findings: list[Finding]
+    fixed: bool
+    thresholds: RuleThresholds = field(default_factory=RuleThresholds)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    def error_plot_ids(self) -> set[str]:
+        return {f.plot_id for f in self.errors if f.plot_id is not None}
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        return Counter((f.code.value, f.severity.value) for f in self.findings)
+
+
+class _Collector:
+    """Issues per plot row, turned into Findings at the end."""
+
+    def __init__(self, plots: gpd.GeoDataFrame, fix: bool) -> None:
+        self.ids = plots["plot_id"].tolist()
+        self.files = plots["source_file"].tolist()
+        self.rows = plots["source_index"].tolist()
+        self.fix = fix
+        self.findings: list[Finding] = []
+
+    def add(self, i: int, issue: Issue, related: int | None = None) -> None:
+        if issue.fixable:
+            severity = Severity.REPAIRED if self.fix else Severity.ERROR
+        elif issue.code in WARNING_CODES:
+            severity = Severity.WARNING
+        else:
+            severity = Severity.ERROR
+        params: tuple[tuple[str, Param], ...] = tuple(sorted(issue.params.items()))
+        self.findings.append(
+            Finding(
+                issue.code,
+                severity,
+                self.ids[i],
+                self.files[i],
+                self.rows[i],
+                params,
+                None if related is None else self.ids[related],
+                issue.fixable,
+            )
+        )
+
+
+def _intake_findings(findings: list[Finding], fix: bool) -> list[Finding]:
+    if not fix:
+        return list(findings)
+    return [f.with_severity(Severity.REPAIRED) if f.fixable and f.severity is Severity.ERROR
+            else f for f in findings]  # fmt: skip
+
+
+def validate(
+    table: PlotTable, *, fix: bool = False, thresholds: RuleThresholds | None = None
+) -> ValidationReport:
+    th = thresholds or RuleThresholds()
+    plots = table.plots.reset_index(drop=True)
+    original = np.asarray(plots.geometry.values, dtype=object)
+    geoms = original.copy()
+    usable = plots["usable"].to_numpy(bool).copy()
+    iso = plots["producer_country"].to_numpy(object)
+    out = _Collector(plots, fix)
+
+    _coordinates(geoms, usable, iso, out)
+    _shape(geoms, usable, th, out)
+    area = _areas(geoms, usable, plots["declared_area_ha"].to_numpy(float), th, out)
+    _country(geoms, usable, iso, th, out)
+    _neighbours(geoms, usable, th, out)
+
+    findings = _intake_findings(table.findings, fix) + out.findings
+    findings.sort(key=lambda f: (f.source_file, f.source_index or 0))
+    result = plots.drop(columns=["usable"]).copy()
+    result["area_ha"] = np.round(area, 4)
+    if fix:
+        changed = np.array([not _same(a, b) for a, b in zip(original, geoms, strict=True)])
+        result["original_wkt"] = [
+            shapely.to_wkt(g, rounding_precision=-1) if c and g is not None else None
+            for g, c in zip(original, changed, strict=True)
+        ]
+        result = result.set_geometry(gpd.GeoSeries(geoms, crs="EPSG:4326"))
+    result["status"] = _status(result["plot_id"].tolist(), findings)
+    return ValidationReport(result, findings, fix, th)
+
+
+def _same(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(shapely.equals_exact(a, b, tolerance=0.0))
+
+
+def _status(ids: list[str], findings: list[Finding]) -> list[str]:
+    worst: dict[str, str] = {}
+    for f in findings:
+        if f.plot_id is None:
+            continue
+        if f.severity is Severity.ERROR:
+            worst[f.plot_id] = "error"
+        elif f.severity is Severity.WARNING and worst.get(f.plot_id) != "error":
+            worst[f.plot_id] = "warning"
+    return [worst.get(i, "ok") for i in ids]
+
+
+def _coordinates(
+    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, out: _Collector
+) -> None:  # fmt: skip
+    """Out-of-range coordinates, and latitude/longitude swapped (judged by the country)."""
+    idx = np.flatnonzero(usable)
+    if not len(idx):
+        return
+    b = shapely.bounds(geoms[idx])
+    out_range = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
+    inside = ctry.inside_declared(ctry.centroids(geoms[idx]), iso[idx])
+    known = np.array([ctry.has_boundary(c) for c in iso[idx]], bool)
+    for k in np.flatnonzero(out_range | (known & ~inside)).tolist():
+        i = int(idx[k])
+        swapped = ctry.swap_xy(geoms[i])
+        sb = shapely.bounds(swapped)
+        swapped_ok = (
+            abs(sb[0]) <= 180 and abs(sb[2]) <= 180 and abs(sb[1]) <= 90 and abs(sb[3]) <= 90
+        )
+        if swapped_ok and known[k]:
+            c = ctry.centroids(np.array([swapped], dtype=object))
+            if ctry.inside_declared(c, iso[[i]])[0]:
+                out.add(i, Issue(Code.LATLON_SWAPPED, {"country": iso[i]}, True))
+                geoms[i] = swapped
+                continue
+        if out_range[k]:
+            x, y = _worst_xy(geoms[i])
+            out.add(i, Issue(Code.COORD_OUT_OF_RANGE, {"x": x, "y": y}))
+            usable[i] = False
+
+
+def _worst_xy(geom: shapely.Geometry) -> tuple[float, float]:
+    xy = shapely.get_coordinates(geom)
+    bad = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    x, y = xy[int(np.argmax(bad))]
+    return float(x), float(y)
+
+
+def _shape(geoms: np.ndarray, usable: np.ndarray, th: RuleThresholds, out: _Collector) -> None:
+    """Vectorised scans flag the plots that need the per-plot repair; the rest are rounded."""
+    idx = np.flatnonzero(usable)
+    if not len(idx):
+        return
+    g = geoms[idx]
+    m = len(g)
+    low, decimals = rings.low_precision(g, m)
+    for k in np.flatnonzero(low).tolist():
+        d = int(decimals[k])
+        out.add(int(idx[k]), Issue(Code.LOW_PRECISION, {"decimals": d, "metres": _metres(d)}))
+
+    types = shapely.get_type_id(g)
+    polygonal = np.isin(types, _POLYGONAL)
+    rc = rings.ring_coords(g)
+    flagged = ~(polygonal | np.isin(types, _POINTS))
+    flagged |= rings.rounding_duplicates(rc, m) > 0
+    flagged |= rings.spikes(rc, m, th.spike_angle_deg) > 0
+    flagged |= rings.per_plot_any(rc.ring_hole, rc.ring_plot, m)
+    flagged |= polygonal & ~shapely.is_valid(g)
+    flagged |= (types == 6) & (shapely.get_num_geometries(g) > 1)
+    flagged |= polygonal & (shapely.area(g) <= 0)
+    rounded = round6(g[~flagged])
+    # Rounding moves vertices by up to 5 cm: rarely, that alone makes a thin plot invalid.
+    broken = ~shapely.is_valid(rounded)
+    keep = np.flatnonzero(~flagged)
+    flagged[keep[broken]] = True
+    geoms[idx[keep[~broken]]] = rounded[~broken]
+
+    for k in np.flatnonzero(flagged).tolist():
+        i = int(idx[k])
+        outcome = repair_geometry(geoms[i], th)
+        for issue in outcome.issues:
+            out.add(i, issue)
+        geoms[i] = outcome.geometry
+        usable[i] = outcome.geometry is not None
+
+
+def _metres(decimals: int) -> int:
+    return max(1, round(111_320 * 10.0**-decimals))
+
+
+def _areas(
+    geoms: np.ndarray, usable: np.ndarray, declared: np.ndarray, th: RuleThresholds,
+    out: _Collector,
+) -> np.ndarray:  # fmt: skip
+    area = np.full(len(geoms), np.nan)
+    idx = np.flatnonzero(usable)
+    if not len(idx):
+        return area
+    g = geoms[idx]
+    area[idx] = geodesic_area_ha(g)
+    points = np.isin(shapely.get_type_id(g), _POINTS)
+    for k, i in enumerate(idx.tolist()):
+        dec = declared[i]
+        if points[k]:
+            area[i] = np.nan
+            if dec > EU_POINT_MAX_HA:
+                out.add(i, Issue(Code.POINT_OVER_4HA, {"area": _ha(dec)}))
+            size = dec
+        else:
+            size = area[i]
+            if dec > 0 and abs(dec - size) > th.area_mismatch_fraction * size:
+                pct = round(100 * (dec - size) / size)
+                params: dict[str, Param] = {
+                    "declared": _ha(dec),
+                    "measured": _ha(size),
+                    "percent": f"{pct:+d}",
+                }
+                out.add(i, Issue(Code.AREA_MISMATCH, params))
+        if size < th.min_area_ha:
+            out.add(i, Issue(Code.AREA_TOO_SMALL, {"area": _ha(size), "limit": th.min_area_ha}))
+        elif size > th.max_area_ha:
+            out.add(i, Issue(Code.AREA_TOO_LARGE, {"area": _ha(size), "limit": th.max_area_ha}))
+    return area
+
+
+def _ha(value: float) -> float:
+    return float(f"{value:.4g}") if value < 1 else round(float(value), 2)
+
+
+def _country(
+    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, th: RuleThresholds, out: _Collector
+) -> None:
+    idx = np.array(
+        [i for i in np.flatnonzero(usable).tolist() if ctry.has_boundary(iso[i])], dtype=np.intp
+    )
+    if not len(idx):
+        return
+    cent = ctry.centroids(geoms[idx])
+    inside = ctry.inside_declared(cent, iso[idx])
+    for k in np.flatnonzero(~inside).tolist():
+        i = int(idx[k])
+        km = ctry.distance_outside_km(shapely.Point(cent[k]), iso[i])
+        params: dict[str, Param] = {"country": iso[i], "distance_km": round(km, 1)}
+        code = Code.NEAR_BORDER if km <= th.border_tolerance_km else Code.OUTSIDE_COUNTRY
+        out.add(i, Issue(code, params))
+
+
+def _neighbours(geoms: np.ndarray, usable: np.ndarray, th: RuleThresholds, out: _Collector) -> None:
+    for later, first in duplicate_ids(out.ids):
+        where = f"{out.files[first]} #{out.rows[first]}"
+        out.add(later, Issue(Code.DUPLICATE_PLOT_ID, {"first": where}), related=first)
+    live = geoms.copy()
+    live[~usable] = None
+    twins: set[int] = set()
+    for later, first in duplicate_geometries(live):
+        out.add(later, Issue(Code.DUPLICATE_GEOMETRY), related=first)
+        twins.add(later)
+    polygonal = np.array([g is not None and shapely.get_type_id(g) in _POLYGONAL for g in live])
+    projected = np.full(len(live), None, dtype=object)
+    if polygonal.any():
+        projected[polygonal] = to_equal_area(live[polygonal])
+    for a, b, overlap_m2, share in overlaps(projected, th.overlap_fraction, twins):
+        params: dict[str, Param] = {"overlap_ha": _ha(overlap_m2 / 10_000),
+                                    "percent": round(100 * share, 1)}  # fmt: skip
+        out.add(a, Issue(Code.OVERLAP, params), related=b)
+        out.add(b, Issue(Code.OVERLAP, params), related=a)
+
+
+def as_frame(findings: list[Finding]) -> pd.DataFrame:
+    """Findings as a table (one row each), the shape written to findings.csv."""
+    cols = ["source_file", "source_index", "plot_id", "code", "severity", "fixable",
+            "related_plot_id", "message_es", "message_en"]  # fmt: skip
+    rows = [{k: v for k, v in f.to_dict().items() if k in cols} for f in findings]
+    return pd.DataFrame(rows, columns=cols)
+
+
+_ = plot_valid  # re-exported for callers that check a single geometry

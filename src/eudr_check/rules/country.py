@@ -1,0 +1,51 @@
+"""Is each plot in its declared country? Also detects swapped latitude/longitude."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from eudr_check.intake.countries import countries
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def inside_declared(xy: NDArray[np.float64], iso2: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """For each point, True if inside its declared country; False if outside or unknown.
+
+    Points are grouped by country so each boundary is tested once, vectorised.
+    """
+    out = np.zeros(len(xy), bool)
+    c = countries()
+    for code in set(iso2.tolist()) - {None}:
+        geom = c.geometry(code)
+        if geom is None:
+            continue
+        sel = iso2 == code
+        out[sel] = shapely.contains_xy(geom, xy[sel, 0], xy[sel, 1])
+    return out
+
+
+def has_boundary(iso2: str | None) -> bool:
+    return iso2 is not None and countries().geometry(iso2) is not None
+
+
+def distance_outside_km(point: BaseGeometry, iso2: str) -> float:
+    """Geodesic distance from a point to the nearest point of the country's boundary."""
+    geom = countries().geometry(iso2)
+    if geom is None:
+        return float("nan")
+    line = shapely.shortest_line(point, geom)
+    (x1, y1), (x2, y2) = line.coords
+    return float(_GEOD.inv(x1, y1, x2, y2)[2] / 1000.0)
+
+
+def centroids(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
+    return np.asarray(shapely.get_coordinates(shapely.centroid(geoms)), dtype=np.float64)
+
+
+def swap_xy(geom: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(geom, lambda xy: xy[:, ::-1].copy())
