@@ -47,6 +47,8 @@ def _sniff(path: Path, data: bytes) -> str:
     suffix = path.suffix.lower()
     if data[:4] == b"%PDF":
         return "pdf"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "ole"
     if data[:16] == b"SQLite format 3\x00":
         return "gpkg"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
@@ -113,7 +115,7 @@ def read_layers(
     elif kind == "xlsx":
         from eudr_check.intake.tabular import read_xlsx
 
-        layers = read_xlsx(path, data, sheet=layer, crs=crs)
+        layers = read_xlsx(path, data, sheet=layer, crs=crs, settings=settings)
     elif kind == "shapefile_zip":
         from eudr_check.intake.ogr import read_shapefile_zip
 
@@ -122,6 +124,15 @@ def read_layers(
         from eudr_check.intake.ogr import read_gpkg
 
         layers = read_gpkg(path, layer=layer)
+    elif kind == "ole":
+        # Old .xls files and password-protected .xlsx files are OLE containers, not zips.
+        raise PlotFileError(
+            path,
+            "es un Excel antiguo (.xls) o protegido con contraseña. Guárdelo como .xlsx sin "
+            "contraseña.",
+            "this is an old Excel file (.xls) or a password-protected workbook. Save it as a "
+            ".xlsx without a password.",
+        )
     elif kind == "pdf":
         raise PlotFileError(
             path,

@@ -113,7 +113,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 def canonical(name: str) -> str:
     """Lower-case, accent-free, underscore-separated form of a property name."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[\s\-\.\/]+", "_", text.strip().lower())
+    text = re.sub(r"[^a-z0-9]+", "_", text.strip().lower())
     return re.sub(r"_+", "_", text).strip("_")
 
 

@@ -209,8 +209,7 @@ def _place_on_globe(
                 )
             )
         return
-    if crs is not None:
-        return
+    # No CRS, or WGS84 by default (GeoJSON, KML): metres there are UTM mislabelled as degrees.
     for r in built:
         x, y = _first_xy(r["geometry"])
         if looks_projected(x, y):

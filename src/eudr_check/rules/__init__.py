@@ -130,7 +130,7 @@ def validate(
     findings = _intake_findings(table.findings, fix) + out.findings
     findings.sort(key=lambda f: (f.source_file, f.source_index or 0))
     result = plots.drop(columns=["usable"]).copy()
-    result["area_ha"] = np.round(area, 4)
+    result["area_ha"] = area
     if fix:
         changed = np.array([not _same(a, b) for a, b in zip(original, geoms, strict=True)])
         result["original_wkt"] = [

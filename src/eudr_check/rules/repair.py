@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.intake.geometry import BuildIssue as Issue
-from eudr_check.models import Code
+from eudr_check.models import Code, Param
 from eudr_check.rules.thresholds import EU_DECIMALS, RuleThresholds
 
 _GRID = 10.0**-EU_DECIMALS
@@ -157,27 +157,55 @@ def repair_geometry(geom: BaseGeometry, th: RuleThresholds) -> RepairOutcome:
     if len(polys) > 1 and (gap := _max_gap_m(polys)) > th.multipart_gap_m:
         issues.append(Issue(Code.MULTIPART, {"count": len(polys), "distance_m": round(gap)}))
 
+    current: BaseGeometry = _merge(polys)
+    found: dict[Code, Issue] = {}
+    # Repairs can expose new problems (make_valid may leave a needle), so passes repeat until
+    # the geometry stops changing; four passes are plenty in practice.
+    for _ in range(4):
+        result = _repair_pass(current, th)
+        for issue in result.issues:
+            _merge_issue(found, issue)
+        if result.geometry is None:
+            return RepairOutcome(None, issues + list(found.values()))
+        if shapely.equals_exact(result.geometry, current, tolerance=0.0):
+            break
+        current = result.geometry
+    return RepairOutcome(current, issues + list(found.values()))
+
+
+def _merge_issue(found: dict[Code, Issue], issue: Issue) -> None:
+    seen = found.get(issue.code)
+    if seen is None:
+        found[issue.code] = issue
+    elif "count" in issue.params and "count" in seen.params:
+        seen.params["count"] = int(seen.params["count"]) + int(issue.params["count"])
+
+
+def _repair_pass(geom: BaseGeometry, th: RuleThresholds) -> RepairOutcome:
+    """One round: rounding duplicates, spikes, self-intersections, holes, 6-decimal grid."""
+    issues: list[Issue] = []
     counts = {"dup": 0, "spike": 0}
     cleaned: list[shapely.Polygon] = []
-    for p in polys:
+    for p in _polygonal(geom):
         shell = _clean_ring(np.asarray(p.exterior.coords)[:, :2], th.spike_angle_deg, counts)
         if shell is None:
             continue
-        holes = [_clean_ring(np.asarray(r.coords)[:, :2], th.spike_angle_deg, counts)
-                 for r in p.interiors]  # fmt: skip
+        holes = [
+            _clean_ring(np.asarray(r.coords)[:, :2], th.spike_angle_deg, counts)
+            for r in p.interiors
+        ]
         cleaned.append(shapely.Polygon(shell, [h for h in holes if h is not None]))
     if counts["dup"]:
         issues.append(Issue(Code.ROUNDING_DUPLICATES, {"count": counts["dup"]}, True))
     if counts["spike"]:
-        issues.append(
-            Issue(Code.SPIKE, {"count": counts["spike"], "angle": th.spike_angle_deg}, True)
-        )
+        spike = {"count": counts["spike"], "angle": th.spike_angle_deg}
+        issues.append(Issue(Code.SPIKE, dict[str, Param](spike), True))
     if not cleaned or not any(_has_area(c) for c in cleaned):
         code = Code.TOO_FEW_POSITIONS if not cleaned else Code.DEGENERATE_POLYGON
         issues.append(Issue(code, {"positions": 3} if not cleaned else {}))
         return RepairOutcome(None, issues)
 
-    out: BaseGeometry = cleaned[0] if len(cleaned) == 1 else shapely.MultiPolygon(cleaned)
+    out: BaseGeometry = _merge(cleaned)
     if not plot_valid(out):
         reason = shapely.is_valid_reason(out).split("[")[0].strip()
         issues.append(Issue(Code.SELF_INTERSECTION, {"detail": reason}, True))
