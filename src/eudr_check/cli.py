@@ -19,6 +19,7 @@ from rich.table import Table
 from eudr_check import __version__
 from eudr_check.errors import ConfigError, PlotFileError
 from eudr_check.intake import read_plots
+from eudr_check.intake.countries import normalise_country
 from eudr_check.models import Severity
 from eudr_check.rules import RuleThresholds, ValidationReport, validate
 from eudr_check.settings import get_settings
@@ -78,7 +79,12 @@ def _thresholds(path: Path | None) -> RuleThresholds:
 
 def _run(file: Path, fix: bool, country: str | None, crs: str | None, layer: str | None,
          rules: Path | None) -> ValidationReport:  # fmt: skip
-    table = read_plots(file, layer=layer, crs=crs, default_country=country)
+    iso2 = None
+    if country is not None:
+        iso2 = normalise_country(country)
+        if iso2 is None:
+            raise ConfigError(f"--country {country}: no es un país ISO / not an ISO country")
+    table = read_plots(file, layer=layer, crs=crs, default_country=iso2)
     return validate(table, fix=fix, thresholds=_thresholds(rules))
 
 

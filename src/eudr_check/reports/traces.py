@@ -45,57 +45,65 @@ def _eu_properties(row: Any) -> dict[str, object]:
     return props
 
 
+class _SplitWriter:
+    """Fills numbered GeoJSON files, starting a new one before a feature would pass the limit."""
+
+    def __init__(self, out_dir: Path, stem: str, limit_bytes: int) -> None:
+        self.out_dir, self.stem, self.limit = out_dir, stem, limit_bytes
+        self.files: list[Path] = []
+        self.index_rows: list[tuple[str, str, int]] = []
+        self._batch: list[str] = []
+        self._ids: list[str] = []
+        self._empty = len(collection_text([]))
+        self._size = self._empty
+
+    def add(self, plot_id: str, text: str) -> None:
+        extra = len(text.encode("utf-8")) + 2
+        if self._batch and self._size + extra > self.limit:
+            self.flush()
+        self._batch.append(text)
+        self._ids.append(plot_id)
+        self._size += extra
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        path = self.out_dir / f"{self.stem}.traces_{len(self.files) + 1:03d}.geojson"
+        write_text(path, collection_text(self._batch))
+        self.files.append(path)
+        self.index_rows.extend((pid, path.name, n) for n, pid in enumerate(self._ids, start=1))
+        self._batch, self._ids, self._size = [], [], self._empty
+
+
 def export_traces(
     report: ValidationReport, source: Path, out_dir: Path, max_mb: float = 25.0
 ) -> TracesExport:
-    limit = int(max_mb * 1_000_000)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, set[str]] = {}
     for f in report.findings:
         if f.severity is Severity.ERROR and f.plot_id is not None:
-            errors.setdefault(f.plot_id, []).append(f.code.value)
-    files: list[Path] = []
-    index_rows: list[tuple[str, str, int]] = []
+            errors.setdefault(f.plot_id, set()).add(f.code.value)
+    writer = _SplitWriter(out_dir, source.stem, int(max_mb * 1_000_000))
     excluded_rows: list[tuple[str, str, int, str]] = []
-    batch: list[str] = []
-    batch_ids: list[str] = []
-    size = len(collection_text([]))
-
-    def flush() -> None:
-        nonlocal batch, batch_ids, size
-        if not batch:
-            return
-        path = out_dir / f"{source.stem}.traces_{len(files) + 1:03d}.geojson"
-        write_text(path, collection_text(batch))
-        files.append(path)
-        index_rows.extend((pid, path.name, n) for n, pid in enumerate(batch_ids, start=1))
-        batch, batch_ids, size = [], [], len(collection_text([]))
-
-    for row in report.plots.itertuples(index=False):
-        pid = str(row.plot_id)
-        if pid in errors or row.geometry is None:
-            codes = errors.get(pid, ["geometry_missing"])
-            excluded_rows.append(
-                (pid, str(row.source_file), int(row.source_index), " ".join(sorted(set(codes))))
-            )
-            continue
-        text = feature_text(row.geometry, _eu_properties(row), pid)
-        extra = len(text.encode("utf-8")) + 2
-        if batch and size + extra > limit:
-            flush()
-        batch.append(text)
-        batch_ids.append(pid)
-        size += extra
-    flush()
-
-    index = out_dir / f"{source.stem}.traces_index.csv"
-    write_text(index, _csv(("plot_id", "file", "feature"), index_rows), encoding="utf-8-sig")
-    excluded = out_dir / f"{source.stem}.traces_excluded.csv"
-    write_text(
-        excluded,
-        _csv(("plot_id", "source_file", "source_index", "codes"), excluded_rows),
-        encoding="utf-8-sig",
-    )
-    return TracesExport(files, index, excluded, len(index_rows), len(excluded_rows))
+    try:
+        for row in report.plots.itertuples(index=False):
+            pid = str(row.plot_id)
+            if pid in errors or row.geometry is None:
+                codes = " ".join(sorted(errors.get(pid, {"geometry_missing"})))
+                excluded_rows.append((pid, str(row.source_file), int(row.source_index), codes))
+                continue
+            writer.add(pid, feature_text(row.geometry, _eu_properties(row), pid))
+        writer.flush()
+        index = out_dir / f"{source.stem}.traces_index.csv"
+        write_text(index, _csv(("plot_id", "file", "feature"), writer.index_rows), "utf-8-sig")
+        excluded = out_dir / f"{source.stem}.traces_excluded.csv"
+        header = ("plot_id", "source_file", "source_index", "codes")
+        write_text(excluded, _csv(header, excluded_rows), "utf-8-sig")
+    except BaseException:
+        # An export is a set of files: a failure part-way removes the ones already written.
+        for path in writer.files:
+            path.unlink(missing_ok=True)
+        raise
+    return TracesExport(writer.files, index, excluded, len(writer.index_rows), len(excluded_rows))
 
 
 def _csv(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:

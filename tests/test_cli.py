@@ -1,0 +1,155 @@
+"""The command line as a technician uses it: exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import X0, Y0, D, feature, poly, square
+from tests.test_intake_bad_input import _encrypt_flags
+
+CLI = [sys.executable, "-m", "eudr_check.cli"]
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def _file(tmp_path: Path, *features: dict[str, object]) -> Path:
+    path = tmp_path / "socios.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}))
+    return path
+
+
+def test_clean_file_exits_0_and_writes_findings(tmp_path: Path) -> None:
+    path = _file(tmp_path, feature(poly(square())))
+    result = run("validate", path, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "socios.findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    doc = json.loads((tmp_path / "out" / "socios.findings.json").read_text())
+    assert doc["summary"]["plots"] == 1 and doc["findings"] == []
+
+
+def test_errors_exit_1_and_fix_repairs_them(tmp_path: Path) -> None:
+    x, y, d = X0, Y0, D
+    bow = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    path = _file(tmp_path, feature(poly([bow]), plot_id="JAE-001", Area="1"))
+    result = run("validate", path, "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "JAE-001" in result.stdout and "se cruza" in result.stdout
+    assert "--fix" in result.stdout
+    fixed = run("validate", path, "--fix", "--out", tmp_path / "out", "--lang", "en")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "repaired" in fixed.stdout
+    repaired = tmp_path / "out" / "socios.fixed.geojson"
+    again = run("validate", repaired, "--out", tmp_path / "again")
+    assert again.returncode == 0, again.stdout
+    props = json.loads(repaired.read_text())["features"][0]["properties"]
+    assert props["original_wkt"].startswith("POLYGON") and props["Area"] == 1.0
+
+
+def test_unfixable_errors_still_exit_1_with_fix(tmp_path: Path) -> None:
+    path = _file(tmp_path, feature({"type": "Point", "coordinates": [X0, Y0]}, Area=9))
+    assert run("validate", path, "--fix", "--out", tmp_path).returncode == 1
+
+
+def test_findings_csv_keeps_spanish_accents(tmp_path: Path) -> None:
+    path = _file(tmp_path, feature(poly(square()), ProducerCountry=None))
+    assert run("validate", path, "--out", tmp_path / "o").returncode == 1
+    text = (tmp_path / "o" / "socios.findings.csv").read_text(encoding="utf-8-sig")
+    assert "Falta el país del productor" in text and "Ana Peña" not in text
+    assert run("validate", path, "--out", tmp_path / "o", "--country", "Perú").returncode == 0
+
+
+def test_unknown_default_country_is_refused(tmp_path: Path) -> None:
+    path = _file(tmp_path, feature(poly(square())))
+    result = run("validate", path, "--country", "XX")
+    assert result.returncode == 2 and "XX" in result.stderr
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+
+    def put(name: str, data: bytes) -> None:
+        files[name] = tmp_path / name
+        files[name].write_bytes(data)
+
+    put("vacio.geojson", b"")
+    put("informe.docx", os.urandom(300))
+    put("cortado.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Fea')
+    put("renombrado.geojson", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    buf = tmp_path / "sin_shp.zip"
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("leeme.txt", "hola")
+    files["sin_shp.zip"] = buf
+    slip = tmp_path / "slip.zip"
+    with zipfile.ZipFile(slip, "w") as z:
+        z.writestr("../evil.txt", "owned")
+        z.writestr("parcelas.shp", b"\0" * 100)
+    files["slip.zip"] = slip
+    put(
+        "xxe.kml",
+        b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY s SYSTEM "file:///etc/passwd">]>'
+        b'<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&s;</name>'
+        b"<Point><coordinates>-78.8,-5.7</coordinates></Point></Placemark></kml>",
+    )
+    locked = tmp_path / "locked_src.zip"
+    with zipfile.ZipFile(locked, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("doc.kml", "<kml/>")
+    put("clave.kmz", _encrypt_flags(locked.read_bytes()))
+    return files
+
+
+def test_bad_input_gets_exit_2_and_a_message_never_a_traceback(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    for name, path in _bad_inputs(work).items():
+        result = run("validate", path, "--out", work / "out")
+        assert result.returncode == 2, (name, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr + result.stdout, name
+        assert name in result.stderr, (name, result.stderr)
+        assert not (work / "out").exists(), name  # nothing half-written
+    assert not (tmp_path / "evil.txt").exists()
+    assert "root:" not in "".join(p.read_text(errors="ignore") for p in work.rglob("*.csv"))
+
+
+def test_size_limit_from_the_environment(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path, *[feature(poly(square(X0 + i * 0.01)), plot_id=str(i)) for i in range(50)]
+    )
+    result = run(
+        "validate",
+        path,
+        env={"EUDR_CHECK_MAX_INPUT_MB": "0.001"},
+    )
+    assert result.returncode == 2
+    assert "límite" in result.stderr
+    english = run("validate", path, "--lang", "en", env={"EUDR_CHECK_MAX_INPUT_MB": "0.001"})
+    assert "over the limit" in english.stderr
+
+
+def test_unknown_thresholds_file_is_a_clear_error(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  nonsense: 3\n")
+    path = _file(tmp_path, feature(poly(square())))
+    result = run("validate", path, "--rules", rules)
+    assert result.returncode == 2 and "nonsense" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("lang,word", [("es", "parcelas"), ("en", "plots")])
+def test_export_traces_summary_language(tmp_path: Path, lang: str, word: str) -> None:
+    path = _file(tmp_path, feature(poly(square())))
+    result = run("export-traces", path, "--out", tmp_path / "eu", "--lang", lang)
+    assert result.returncode == 0, result.stderr
+    assert word in result.stdout
+    assert (tmp_path / "eu" / "socios.traces_001.geojson").is_file()
