@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from eudr_check import __version__
@@ -93,10 +94,10 @@ def _guard(lang: str, fn: Callable[[], None]) -> None:
     try:
         fn()
     except PlotFileError as exc:
-        err.print(f"[bold red]{t('error', lang)}:[/] {exc.message(lang)}")
+        err.print(f"[bold red]{t('error', lang)}:[/] {escape(exc.message(lang))}")
         raise typer.Exit(2) from None
     except ConfigError as exc:
-        err.print(f"[bold red]{t('error', lang)}:[/] {exc}")
+        err.print(f"[bold red]{t('error', lang)}:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     except OSError as exc:
         err.print(f"[bold red]{t('error', lang)}:[/] {exc.filename or ''} {exc.strerror or exc}")
@@ -128,7 +129,9 @@ def _print_summary(report: ValidationReport, file: Path, lang: str) -> None:
         detail.add_column("#", justify="right")
         detail.add_column(t("problem", lang))
         for f in errors[:40]:
-            detail.add_row(f.plot_id or "", str(f.source_index or ""), f.message(lang))
+            detail.add_row(
+                escape(f.plot_id or ""), str(f.source_index or ""), escape(f.message(lang))
+            )
         out.print(detail)
         if len(errors) > 40:
             out.print(f"… +{len(errors) - 40}")

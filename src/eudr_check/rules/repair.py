@@ -166,6 +166,9 @@ def repair_geometry(geom: BaseGeometry, th: RuleThresholds) -> RepairOutcome:
         for issue in result.issues:
             _merge_issue(found, issue)
         if result.geometry is None:
+            if Code.DEGENERATE_POLYGON in found:
+                # A line drawn as a polygon: its "spikes" are a symptom, the line is the problem.
+                found.pop(Code.SPIKE, None)
             return RepairOutcome(None, issues + list(found.values()))
         if shapely.equals_exact(result.geometry, current, tolerance=0.0):
             break
