@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# The main job on the bundled sample cooperative: validate, repair and export for the EU system.
+# The main job on the bundled sample cooperative: validate and repair every sample file, and
+# export the main one for the EU Information System. Reports go to out/sample (or $1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 out=${1:-out/sample}
 mkdir -p "$out"
-status=0
-.venv/bin/eudr-check validate sample_plots/cooperativa_jaen.geojson --fix --out "$out" || status=$?
-# Exit 1 only means "errors remain": the sample file contains broken plots on purpose.
-[ "$status" -le 1 ] || exit "$status"
-.venv/bin/eudr-check export-traces sample_plots/cooperativa_jaen.geojson --out "$out/traces"
+cli=.venv/bin/eudr-check
+
+# Exit code 1 only means "errors remain": the sample files break every rule on purpose.
+ok_or_findings() { local s=0; "$@" || s=$?; [ "$s" -le 1 ] || exit "$s"; }
+
+ok_or_findings "$cli" validate sample_plots/cooperativa.geojson --fix --out "$out"
+"$cli" export-traces sample_plots/cooperativa.geojson --out "$out/traces"
+
+echo
+for f in sample_plots/cooperativa.{kml,kmz,gpkg,gpx,xlsx} sample_plots/cooperativa_*.{csv,zip}; do
+  name=$(basename "$f")
+  ok_or_findings "$cli" validate "$f" --fix --country PE --out "$out/$name" > "$out/$name.log"
+  echo "$name: $(grep -E 'sin problemas|without problems' "$out/$name.log" | tail -n 1)"
+done
+echo
 echo "Reports written to $out"
