@@ -280,3 +280,29 @@ def test_finding_round_trips_through_dict(check: Check) -> None:
     report = check(feature(poly(square()), Area=9.0))
     for f in report.findings:
         assert Finding.from_dict(f.to_dict()) == f
+
+
+def test_hole_narrower_than_the_grid_is_filled(check: Check) -> None:
+    x, y, d = X0, Y0, D
+    sliver = [[x + d / 2, y + d / 4], [x + d / 2 + 5e-7, y + d / 4], [x + d / 2 + 5e-7, y + d / 2],
+              [x + d / 2, y + d / 2], [x + d / 2, y + d / 4]]  # fmt: skip
+    report = check(feature(poly([square()[0], sliver])), fix=True)
+    geom = report.plots.geometry.iloc[0]
+    assert "hole" in codes(report) and not report.has_errors
+    assert all(not p.interiors for p in getattr(geom, "geoms", [geom]))
+
+
+def test_two_holes_side_by_side_are_both_opened(check: Check) -> None:
+    x, y, d = X0, Y0, D
+
+    def box(x0: float, y0: float, w: float) -> list[list[float]]:
+        return [[x0, y0], [x0 + w, y0], [x0 + w, y0 + w], [x0, y0 + w], [x0, y0]]
+
+    holes = [box(x + d * 0.1, y + d * 0.1, d * 0.2), box(x + d * 0.1, y + d * 0.6, d * 0.2)]
+    report = check(feature(poly([square()[0], *holes])), fix=True)
+    geom = report.plots.geometry.iloc[0]
+    assert not report.has_errors
+    assert all(not p.interiors for p in geom.geoms)
+    grid = [[[round(v, 6) for v in xy] for xy in ring] for ring in [square()[0], *holes]]
+    expected = shapely.Polygon(grid[0], grid[1:]).area
+    assert sum(p.area for p in geom.geoms) == pytest.approx(expected, rel=1e-9)

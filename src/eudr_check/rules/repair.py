@@ -97,24 +97,32 @@ def _has_area(geom: BaseGeometry) -> bool:
 def split_holes(poly: shapely.Polygon) -> list[shapely.Polygon]:
     """Cut a polygon with holes into hole-free pieces, the EU's workaround for holes.
 
-    Each hole is cut through by a north-south line at its centroid (on the 6-decimal grid, so
-    both pieces share the same rounded vertices along the cut).
+    Each hole is cut through by a north-south line across its middle, on the 6-decimal grid so
+    both pieces share the same rounded vertices along the cut. A hole narrower than the grid
+    (about 10 cm) cannot be cut on it and is meaningless on the ground: it is filled instead.
     """
     done: list[shapely.Polygon] = []
     todo = [poly]
-    while todo:
+    # Every cut opens at least one hole, so this ends; the cap only guards against the unforeseen.
+    for _ in range(100_000):
+        if not todo:
+            break
         p = todo.pop()
         if not p.interiors:
             done.append(p)
             continue
-        cx = round(shapely.Polygon(p.interiors[0]).centroid.x, EU_DECIMALS)
+        hminx, _, hmaxx, _ = p.interiors[0].bounds
+        if hmaxx - hminx < 2 * _GRID:
+            todo.append(shapely.Polygon(p.exterior, list(p.interiors)[1:]))
+            continue
+        cx = round((hminx + hmaxx) / 2, EU_DECIMALS)
         minx, miny, maxx, maxy = p.bounds
         for box in (
             shapely.box(minx - 1, miny - 1, cx, maxy + 1),
             shapely.box(cx, miny - 1, maxx + 1, maxy + 1),
         ):
             todo.extend(q for q in _polygonal(p.intersection(box)) if q.area > 0)
-    return done
+    return done + todo
 
 
 def _as_polygon(lines: BaseGeometry) -> BaseGeometry | None:
