@@ -306,3 +306,13 @@ def test_two_holes_side_by_side_are_both_opened(check: Check) -> None:
     grid = [[[round(v, 6) for v in xy] for xy in ring] for ring in [square()[0], *holes]]
     expected = shapely.Polygon(grid[0], grid[1:]).area
     assert sum(p.area for p in geom.geoms) == pytest.approx(expected, rel=1e-9)
+
+
+def test_point_with_five_decimals_is_not_low_precision(check: Check) -> None:
+    # -78.81235 and -5.71234 may well be -78.812350 and -5.712340 written without zeros.
+    report = check(
+        feature({"type": "Point", "coordinates": [-78.81235, -5.71234]}, plot_id="FIVE"),
+        feature({"type": "Point", "coordinates": [-78.8124, -5.7123]}, plot_id="FOUR"),
+    )
+    assert codes(report, "FIVE") == set()
+    assert codes(report, "FOUR") == {"low_precision"}

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from eudr_check.errors import PlotFileError
+from eudr_check.gcpause import paused_gc
 from eudr_check.intake.normalise import normalise
 from eudr_check.intake.raw import RawLayer
 from eudr_check.models import Finding
@@ -162,6 +163,7 @@ def read_plots(
     path: Path | str, *, layer: str | None = None, crs: str | None = None,
     default_country: str | None = None, settings: Settings | None = None,
 ) -> PlotTable:  # fmt: skip
-    layers = read_layers(Path(path), layer=layer, crs=crs, settings=settings)
-    plots, findings = normalise(layers, default_country=default_country)
+    with paused_gc():
+        layers = read_layers(Path(path), layer=layer, crs=crs, settings=settings)
+        plots, findings = normalise(layers, default_country=default_country)
     return PlotTable(plots, findings)

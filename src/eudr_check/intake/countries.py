@@ -22,13 +22,10 @@ class Countries:
     codes: tuple[str, ...]  # ISO-2 of each boundary, aligned with geoms
     geoms: np.ndarray  # shapely geometries, EPSG:4326
     tree: shapely.STRtree
+    by_code: dict[str, BaseGeometry]
 
     def geometry(self, iso2: str) -> BaseGeometry | None:
-        try:
-            geom: BaseGeometry = self.geoms[self.codes.index(iso2)]
-            return geom
-        except ValueError:
-            return None
+        return self.by_code.get(iso2)
 
 
 @cache
@@ -44,7 +41,7 @@ def countries() -> Countries:
             geoms.append(shapely.geometry.shape(feat["geometry"]))
     arr = np.array(geoms, dtype=object)
     shapely.prepare(arr)
-    return Countries(tuple(codes), arr, shapely.STRtree(arr))
+    return Countries(tuple(codes), arr, shapely.STRtree(arr), dict(zip(codes, geoms, strict=True)))
 
 
 @cache

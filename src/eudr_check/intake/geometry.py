@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.models import Code, Param
@@ -148,3 +150,42 @@ def build_geometry(raw: dict[str, Any] | None) -> tuple[BaseGeometry | None, lis
     if geom.is_empty:
         return None, [*issues, BuildIssue(Code.GEOMETRY_MISSING)]
     return geom, issues
+
+
+def _simple_ring(raw: dict[str, Any]) -> NDArray[np.float64] | None:
+    """The ring of a plain Polygon (one closed 2-D ring of finite numbers), else None."""
+    coords = raw.get("coordinates")
+    if not isinstance(coords, list) or len(coords) != 1 or not isinstance(coords[0], list):
+        return None
+    try:
+        ring = np.asarray(coords[0], dtype=np.float64)
+    except (ValueError, TypeError):
+        return None
+    if ring.ndim != 2 or ring.shape[1] != 2 or len(ring) < 4:
+        return None
+    if not (ring[0] == ring[-1]).all() or not np.isfinite(ring).all():
+        return None
+    return ring
+
+
+def build_geometries(
+    raws: list[dict[str, Any] | None],
+) -> list[tuple[BaseGeometry | None, list[BuildIssue]]]:
+    """build_geometry for many features; plain polygons (nearly all) are built in one call."""
+    out: list[tuple[BaseGeometry | None, list[BuildIssue]] | None] = [None] * len(raws)
+    simple: list[int] = []
+    rings: list[NDArray[np.float64]] = []
+    for i, raw in enumerate(raws):
+        ring = _simple_ring(raw) if raw and raw.get("type") == "Polygon" else None
+        if ring is None:
+            out[i] = build_geometry(raw)
+        else:
+            simple.append(i)
+            rings.append(ring)
+    if simple:
+        lengths = np.fromiter((len(r) for r in rings), dtype=np.intp, count=len(rings))
+        index = np.repeat(np.arange(len(rings)), lengths)
+        polygons = shapely.polygons(shapely.linearrings(np.concatenate(rings), indices=index))
+        for i, poly in zip(simple, polygons.tolist(), strict=True):
+            out[i] = (poly, [])
+    return [r if r is not None else (None, [BuildIssue(Code.GEOMETRY_MISSING)]) for r in out]

@@ -22,7 +22,7 @@ from eudr_check.intake.crs import (
     utm_zone_name,
 )
 from eudr_check.intake.fields import canonical, match_fields
-from eudr_check.intake.geometry import build_geometry
+from eudr_check.intake.geometry import build_geometries
 from eudr_check.intake.raw import RawLayer
 from eudr_check.models import PLOT_COLUMNS, Code, Finding, Param, Severity
 
@@ -110,7 +110,8 @@ def _normalise_layer(
             )
         )
 
-    for feat in layer.features:
+    built = build_geometries([feat.geometry for feat in layer.features])
+    for feat, (geom, issues) in zip(layer.features, built, strict=True):
         props = feat.properties
         rec: dict[str, Any] = {
             "plot_id": _text(props.get(mapping["plot_id"])) if "plot_id" in mapping else None,
@@ -160,7 +161,6 @@ def _normalise_layer(
                 )
         rec["producer_country"] = country
 
-        geom, issues = build_geometry(feat.geometry)
         for issue in issues:
             add(rec, issue.code, Severity.ERROR, issue.fixable, **issue.params)
         rec["geometry"] = geom

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import io
 import math
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import shapely.wkt
 from shapely.geometry import mapping
 
 from eudr_check.errors import PlotFileError
+from eudr_check.gcpause import paused_gc
 from eudr_check.intake.archive import check_declared_size, open_zip
 from eudr_check.intake.fields import canonical, match_fields
 from eudr_check.intake.raw import RawFeature, RawLayer
@@ -334,19 +333,6 @@ def _layer(path: Path, table: _Table, crs: str | None) -> list[RawLayer]:
     return [RawLayer(path, None, crs, features, typed_properties=False)]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building 100,000s of small dicts triggers the cyclic GC over and over (2/3 of the read
-    time); none of them form cycles, so collection waits until the table is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _table(raw_rows: Iterable[Sequence[Any]], text_only: bool) -> _Table | None:
     """Header = the first non-empty row naming coordinate columns (else the first non-empty
     row); then the non-empty rows below it with their 1-based numbers, fitted to its width."""
@@ -431,7 +417,7 @@ def read_csv(path: Path, data: bytes, crs: str | None) -> list[RawLayer]:
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    with _gc_paused():
+    with paused_gc():
         try:
             table = _table(reader, text_only=True)
         except csv.Error as exc:
@@ -502,7 +488,7 @@ def read_xlsx(
         # Harmless notes about styles and Excel extensions openpyxl does not keep.
         warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
         rows = _sheet_rows(path, data, sheet)
-    with _gc_paused():
+    with paused_gc():
         table = _table(rows, text_only=False)
         if table is None:
             raise _empty_error(path)

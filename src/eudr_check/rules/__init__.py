@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eudr_check.gcpause import paused_gc
 from eudr_check.intake import PlotTable
 from eudr_check.intake.geometry import BuildIssue as Issue
 from eudr_check.models import Code, Finding, Param, Severity
 from eudr_check.rules import country as ctry
 from eudr_check.rules import rings
-from eudr_check.rules.area import geodesic_area_ha, to_equal_area
+from eudr_check.rules.area import to_equal_area
 from eudr_check.rules.neighbours import duplicate_geometries, duplicate_ids, overlaps
 from eudr_check.rules.repair import plot_valid, repair_geometry, round6
 from eudr_check.rules.thresholds import EU_POINT_MAX_HA, RuleThresholds
@@ -113,7 +114,11 @@ def _intake_findings(findings: list[Finding], fix: bool) -> list[Finding]:
 def validate(
     table: PlotTable, *, fix: bool = False, thresholds: RuleThresholds | None = None
 ) -> ValidationReport:
-    th = thresholds or RuleThresholds()
+    with paused_gc():
+        return _validate(table, fix, thresholds or RuleThresholds())
+
+
+def _validate(table: PlotTable, fix: bool, th: RuleThresholds) -> ValidationReport:
     plots = table.plots.reset_index(drop=True)
     original = np.asarray(plots.geometry.values, dtype=object)
     geoms = original.copy()
@@ -123,16 +128,19 @@ def validate(
 
     _coordinates(geoms, usable, iso, out)
     _shape(geoms, usable, th, out)
-    area = _areas(geoms, usable, plots["declared_area_ha"].to_numpy(float), th, out)
+    # Areas and overlaps are measured in an equal-area projection, computed once.
+    projected = np.full(len(geoms), None, dtype=object)
+    projected[usable] = to_equal_area(geoms[usable])
+    area = _areas(geoms, projected, usable, plots["declared_area_ha"].to_numpy(float), th, out)
     _country(geoms, usable, iso, th, out)
-    _neighbours(geoms, usable, th, out)
+    _neighbours(geoms, projected, usable, th, out)
 
     findings = _intake_findings(table.findings, fix) + out.findings
     findings.sort(key=lambda f: (f.source_file, f.source_index or 0))
     result = plots.drop(columns=["usable"]).copy()
     result["area_ha"] = area
     if fix:
-        changed = np.array([not _same(a, b) for a, b in zip(original, geoms, strict=True)])
+        changed = _changed(original, geoms)
         result["original_wkt"] = [
             shapely.to_wkt(g, rounding_precision=-1) if c and g is not None else None
             for g, c in zip(original, changed, strict=True)
@@ -142,10 +150,11 @@ def validate(
     return ValidationReport(result, findings, fix, th)
 
 
-def _same(a: object, b: object) -> bool:
-    if a is None or b is None:
-        return a is b
-    return bool(shapely.equals_exact(a, b, tolerance=0.0))
+def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    same_object = np.fromiter((a is b for a, b in zip(before, after, strict=True)), bool)
+    equal = shapely.equals_exact(before, after, tolerance=0.0)
+    changed: np.ndarray = ~(same_object | (equal & ~shapely.is_missing(after)))
+    return changed
 
 
 def _status(ids: list[str], findings: list[Finding]) -> list[str]:
@@ -170,7 +179,7 @@ def _coordinates(
     b = shapely.bounds(geoms[idx])
     out_range = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
     inside = ctry.inside_declared(ctry.centroids(geoms[idx]), iso[idx])
-    known = np.array([ctry.has_boundary(c) for c in iso[idx]], bool)
+    known = ctry.has_boundaries(iso[idx])
     for k in np.flatnonzero(out_range | (known & ~inside)).tolist():
         i = int(idx[k])
         swapped = ctry.swap_xy(geoms[i])
@@ -219,12 +228,15 @@ def _shape(geoms: np.ndarray, usable: np.ndarray, th: RuleThresholds, out: _Coll
     flagged |= polygonal & ~shapely.is_valid(g)
     flagged |= (types == 6) & (shapely.get_num_geometries(g) > 1)
     flagged |= polygonal & (shapely.area(g) <= 0)
-    rounded = round6(g[~flagged])
-    # Rounding moves vertices by up to 5 cm: rarely, that alone makes a thin plot invalid.
+    # Plots already on the 6-decimal grid stay as they are; the others are rounded, which moves
+    # vertices by up to 5 cm and, rarely, makes a thin plot invalid: those go to repair.
+    xy, owner = shapely.get_coordinates(g, return_index=True)
+    off_grid = rings.per_plot_any(np.any(np.round(xy, 6) != xy, axis=1), owner, m) & ~flagged
+    off = np.flatnonzero(off_grid)
+    rounded = round6(g[off])
     broken = ~shapely.is_valid(rounded)
-    keep = np.flatnonzero(~flagged)
-    flagged[keep[broken]] = True
-    geoms[idx[keep[~broken]]] = rounded[~broken]
+    flagged[off[broken]] = True
+    geoms[idx[off[~broken]]] = rounded[~broken]
 
     for k in np.flatnonzero(flagged).tolist():
         i = int(idx[k])
@@ -240,7 +252,11 @@ def _metres(decimals: int) -> int:
 
 
 def _areas(
-    geoms: np.ndarray, usable: np.ndarray, declared: np.ndarray, th: RuleThresholds,
+    geoms: np.ndarray,
+    projected: np.ndarray,
+    usable: np.ndarray,
+    declared: np.ndarray,
+    th: RuleThresholds,
     out: _Collector,
 ) -> np.ndarray:  # fmt: skip
     area = np.full(len(geoms), np.nan)
@@ -248,7 +264,7 @@ def _areas(
     if not len(idx):
         return area
     g = geoms[idx]
-    area[idx] = geodesic_area_ha(g)
+    area[idx] = shapely.area(projected[idx]) / 10_000.0
     points = np.isin(shapely.get_type_id(g), _POINTS)
     for k, i in enumerate(idx.tolist()):
         dec = declared[i]
@@ -281,9 +297,8 @@ def _ha(value: float) -> float:
 def _country(
     geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, th: RuleThresholds, out: _Collector
 ) -> None:
-    idx = np.array(
-        [i for i in np.flatnonzero(usable).tolist() if ctry.has_boundary(iso[i])], dtype=np.intp
-    )
+    idx = np.flatnonzero(usable)
+    idx = idx[ctry.has_boundaries(iso[idx])]
     if not len(idx):
         return
     cent = ctry.centroids(geoms[idx])
@@ -296,7 +311,13 @@ def _country(
         out.add(i, Issue(code, params))
 
 
-def _neighbours(geoms: np.ndarray, usable: np.ndarray, th: RuleThresholds, out: _Collector) -> None:
+def _neighbours(
+    geoms: np.ndarray,
+    projected: np.ndarray,
+    usable: np.ndarray,
+    th: RuleThresholds,
+    out: _Collector,
+) -> None:
     for later, first in duplicate_ids(out.ids):
         where = f"{out.files[first]} #{out.rows[first]}"
         out.add(later, Issue(Code.DUPLICATE_PLOT_ID, {"first": where}), related=first)
@@ -306,11 +327,9 @@ def _neighbours(geoms: np.ndarray, usable: np.ndarray, th: RuleThresholds, out: 
     for later, first in duplicate_geometries(live):
         out.add(later, Issue(Code.DUPLICATE_GEOMETRY), related=first)
         twins.add(later)
-    polygonal = np.array([g is not None and shapely.get_type_id(g) in _POLYGONAL for g in live])
-    projected = np.full(len(live), None, dtype=object)
-    if polygonal.any():
-        projected[polygonal] = to_equal_area(live[polygonal])
-    for a, b, overlap_m2, share in overlaps(projected, th.overlap_fraction, twins):
+    polygons = projected.copy()
+    polygons[~np.isin(shapely.get_type_id(live), _POLYGONAL)] = None
+    for a, b, overlap_m2, share in overlaps(polygons, th.overlap_fraction, twins):
         params: dict[str, Param] = {"overlap_ha": _ha(overlap_m2 / 10_000),
                                     "percent": round(100 * share, 1)}  # fmt: skip
         out.add(a, Issue(Code.OVERLAP, params), related=b)

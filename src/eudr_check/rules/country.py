@@ -29,8 +29,11 @@ def inside_declared(xy: NDArray[np.float64], iso2: NDArray[np.object_]) -> NDArr
     return out
 
 
-def has_boundary(iso2: str | None) -> bool:
-    return iso2 is not None and countries().geometry(iso2) is not None
+def has_boundaries(iso2: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Per plot: does its declared country have a boundary to test against?"""
+    known = countries().by_code
+    codes = {c: c in known for c in set(iso2.tolist()) if c is not None}
+    return np.fromiter((codes.get(c, False) for c in iso2.tolist()), bool, count=len(iso2))
 
 
 def distance_outside_km(point: BaseGeometry, iso2: str) -> float:

@@ -22,6 +22,11 @@ def duplicate_ids(ids: list[str]) -> Iterator[tuple[int, int]]:
 def duplicate_geometries(geoms: NDArray[np.object_]) -> Iterator[tuple[int, int]]:
     """(later, first) index pairs of identical geometries (same vertices, any start or order)."""
     present = np.flatnonzero(~shapely.is_missing(geoms))
+    # Identical geometries have identical bounds: compare exactly only plots that share them.
+    _, group, count = np.unique(
+        shapely.bounds(geoms[present]), axis=0, return_inverse=True, return_counts=True
+    )
+    present = present[count[group.ravel()] > 1]
     keys = shapely.to_wkb(shapely.normalize(geoms[present]))
     first: dict[bytes, int] = {}
     for i, key in zip(present.tolist(), keys.tolist(), strict=True):

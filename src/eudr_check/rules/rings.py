@@ -79,21 +79,26 @@ def max_decimals(values: NDArray[np.float64], cap: int = 12) -> NDArray[np.intp]
 def low_precision(geoms: NDArray[np.object_], n: int) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
     """Plots whose every coordinate has fewer than 6 decimals, and their largest decimal count.
 
-    A value written "-78.500000" parses to -78.5, so one coordinate alone proves nothing; all of
-    a plot's coordinates ending in zeros does.
+    A value written "-78.500000" parses to -78.5, so one coordinate alone proves nothing. For a
+    polygon, all of its values ending in zero by chance is vanishingly rare; a point has only two
+    values (1 in 100 would end in 0 by chance), so a point is flagged only at 4 decimals or fewer.
     """
     xy, plot = shapely.get_coordinates(geoms, return_index=True)
     flat = xy.ravel()
-    scaled = flat * 10.0 ** (EU_DECIMALS - 1)
-    short = np.abs(scaled - np.round(scaled)) < 1e-6
-    long_per_plot = np.bincount(np.repeat(plot, 2)[~short], minlength=n)
-    has_coords = np.bincount(plot, minlength=n) > 0
-    low = (long_per_plot == 0) & has_coords
+    owner = np.repeat(plot, 2)
+
+    def all_short(decimals: int) -> NDArray[np.bool_]:
+        scaled = flat * 10.0**decimals
+        long_values = np.abs(scaled - np.round(scaled)) >= 1e-6
+        short: NDArray[np.bool_] = np.bincount(owner[long_values], minlength=n) == 0
+        return short
+
+    values = np.bincount(owner, minlength=n)
+    low = (values > 0) & all_short(EU_DECIMALS - 1) & ((values >= 6) | all_short(EU_DECIMALS - 2))
     decimals = np.zeros(n, np.intp)
     if low.any():
-        sel = low[np.repeat(plot, 2)]
-        dec = max_decimals(flat[sel])
-        np.maximum.at(decimals, np.repeat(plot, 2)[sel], dec)
+        sel = low[owner]
+        np.maximum.at(decimals, owner[sel], max_decimals(flat[sel]))
     return low, decimals
 
 
