@@ -45,9 +45,8 @@ def _stack(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64
     return np.column_stack([x, y])
 
 
-def looks_projected(x: float, y: float) -> bool:
-    """Coordinates in metres (UTM and the like) are far outside the degree range."""
-    return abs(x) > 1000 or abs(y) > 1000
+# Coordinates in metres (UTM and the like) are far outside the degree range.
+METRES_BEYOND = 1000.0
 
 
 def suggest_utm(x: float, y: float, iso2: str | None) -> int | None:

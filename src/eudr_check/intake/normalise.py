@@ -10,12 +10,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from eudr_check.intake.countries import normalise_country
 from eudr_check.intake.crs import (
+    METRES_BEYOND,
     is_wgs84,
-    looks_projected,
     parse_crs,
     reproject,
     suggest_utm,
@@ -210,29 +209,27 @@ def _place_on_globe(
             )
         return
     # No CRS, or WGS84 by default (GeoJSON, KML): metres there are UTM mislabelled as degrees.
-    for r in built:
-        x, y = _first_xy(r["geometry"])
-        if looks_projected(x, y):
-            epsg = suggest_utm(x, y, r["producer_country"])
-            params: tuple[tuple[str, Param], ...] = (("x", round(x, 1)), ("y", round(y, 1)))
-            if epsg is not None:
-                params += (("epsg", epsg), ("zone", utm_zone_name(epsg)))
-            findings.append(
-                Finding(
-                    Code.CRS_PROJECTED_UNKNOWN,
-                    Severity.ERROR,
-                    r["plot_id"],
-                    source,
-                    r["source_index"],
-                    params,
-                )
+    xy, owner = shapely.get_coordinates([r["geometry"] for r in built], return_index=True)
+    first = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    metres = (np.abs(xy[first]) > METRES_BEYOND).any(axis=1)
+    for k in np.flatnonzero(metres).tolist():
+        r = built[int(owner[first[k]])]
+        x, y = float(xy[first[k], 0]), float(xy[first[k], 1])
+        epsg = suggest_utm(x, y, r["producer_country"])
+        params: tuple[tuple[str, Param], ...] = (("x", round(x, 1)), ("y", round(y, 1)))
+        if epsg is not None:
+            params += (("epsg", epsg), ("zone", utm_zone_name(epsg)))
+        findings.append(
+            Finding(
+                Code.CRS_PROJECTED_UNKNOWN,
+                Severity.ERROR,
+                r["plot_id"],
+                source,
+                r["source_index"],
+                params,
             )
-            r["usable"] = False
-
-
-def _first_xy(geom: BaseGeometry) -> tuple[float, float]:
-    xy = shapely.get_coordinates(geom)
-    return float(xy[0, 0]), float(xy[0, 1])
+        )
+        r["usable"] = False
 
 
 def empty_table() -> gpd.GeoDataFrame:
