@@ -316,3 +316,30 @@ def test_point_with_five_decimals_is_not_low_precision(check: Check) -> None:
     )
     assert codes(report, "FIVE") == set()
     assert codes(report, "FOUR") == {"low_precision"}
+
+
+def test_missing_unreadable_and_unknown_crs_geometries(check: Check) -> None:
+    report = check(
+        feature(None, plot_id="NULL"),
+        feature({"type": "Circle", "coordinates": [X0, Y0]}, plot_id="ODD"),
+        feature({"type": "Point", "coordinates": ["oeste", "sur"]}, plot_id="TEXT"),
+    )
+    assert codes(report, "NULL") == {"geometry_missing"}
+    assert codes(report, "ODD") == {"geometry_unsupported"}
+    assert codes(report, "TEXT") == {"geometry_unsupported"}
+    crs = {"type": "name", "properties": {"name": "EPSG:999999"}}
+    assert codes(check(feature(poly(square())), crs=crs)) == {"crs_unsupported"}
+
+
+def test_plot_without_id_gets_one_from_file_and_row(check: Check) -> None:
+    report = check(feature(poly(square()), plot_id=None), feature(poly(square(X0 + 0.01))))
+    assert codes(report) == {"plot_id_missing"}
+    assert report.plots["plot_id"].tolist() == ["plots-1", "P1"]
+    assert report.findings[0].param("generated") == "plots-1"
+
+
+def test_geometry_collection_is_read_as_the_eu_reads_it(check: Check) -> None:
+    collection = {"type": "GeometryCollection", "geometries": [poly(square())]}
+    report = check(feature(collection))
+    assert report.findings == []
+    assert report.plots.geometry.iloc[0].geom_type == "Polygon"

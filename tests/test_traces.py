@@ -121,3 +121,22 @@ def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
         raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.csv"]
+
+
+SAMPLES = Path(__file__).parent.parent / "sample_plots"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["cooperativa.geojson", "cooperativa.kmz", "cooperativa_shp.zip", "cooperativa.gpkg",
+     "cooperativa.xlsx", "cooperativa_wkt.csv", "cooperativa.gpx"],
+)  # fmt: skip
+def test_every_sample_export_passes_our_rules(tmp_path: Path, name: str) -> None:
+    report = validate(read_plots(SAMPLES / name, default_country="PE"), fix=True)
+    result = export_traces(report, SAMPLES / name, tmp_path, max_mb=0.02)
+    assert result.exported + result.left_out == len(report.plots)
+    assert result.exported == len(set(report.plots["plot_id"]) - report.error_plot_ids())
+    for f in result.files:
+        assert f.stat().st_size <= 20_000
+        again = validate(read_plots(f))
+        assert not again.has_errors, [e.to_dict() for e in again.errors]
