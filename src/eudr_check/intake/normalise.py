@@ -230,11 +230,3 @@ def _place_on_globe(
             )
         )
         r["usable"] = False
-
-
-def empty_table() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {c: np.array([], dtype=object) for c in TABLE_COLUMNS if c != "geometry"},
-        geometry=[],
-        crs="EPSG:4326",
-    )

@@ -25,7 +25,7 @@ from eudr_check.rules import country as ctry
 from eudr_check.rules import rings
 from eudr_check.rules.area import to_equal_area
 from eudr_check.rules.neighbours import duplicate_geometries, duplicate_ids, overlaps
-from eudr_check.rules.repair import plot_valid, repair_geometry, round6
+from eudr_check.rules.repair import repair_geometry, round6
 from eudr_check.rules.thresholds import EU_POINT_MAX_HA, RuleThresholds
 
 __all__ = ["RuleThresholds", "ValidationReport", "validate"]
@@ -342,6 +342,3 @@ def as_frame(findings: list[Finding]) -> pd.DataFrame:
             "related_plot_id", "message_es", "message_en"]  # fmt: skip
     rows = [{k: v for k, v in f.to_dict().items() if k in cols} for f in findings]
     return pd.DataFrame(rows, columns=cols)
-
-
-_ = plot_valid  # re-exported for callers that check a single geometry
