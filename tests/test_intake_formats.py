@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -348,18 +347,16 @@ def test_csv_utm_metres_without_crs_are_flagged(tmp_path: Path) -> None:
     assert -81.01 < _row(table, "U1")["geometry"].x < -80.99
 
 
-def test_csv_100k_points_read_quickly(tmp_path: Path) -> None:
+def test_csv_100k_points_all_read(tmp_path: Path) -> None:
+    # Speed is measured in benchmarks/, never asserted here.
     path = tmp_path / "grande.csv"
     lines = ["codigo;productor;latitud;longitud;area"]
     lines += [f"{i:06d};Socio {i};-5,{i:06d};-76,{i:06d};1,5" for i in range(100_000)]
     path.write_text("\n".join(lines), encoding="utf-8")
-    start = time.perf_counter()
     (layer,) = read_layers(path)
-    elapsed = time.perf_counter() - start
     assert len(layer.features) == 100_000
     assert layer.features[-1].index == 100_001
     assert layer.features[-1].geometry == {"type": "Point", "coordinates": [-76.099999, -5.099999]}
-    assert elapsed < 3.0, f"reading took {elapsed:.2f} s"
 
 
 # --- XLSX ------------------------------------------------------------------------------------
