@@ -532,3 +532,31 @@ def test_shapefile_without_prj_is_unknown_crs(tmp_path: Path) -> None:
     assert (layer.layer, layer.crs) == ("sin_prj", None)
     table = read_plots(path, default_country="PE")
     assert Code.CRS_PROJECTED_UNKNOWN in _codes(table, "S-1")
+
+
+# --- GeoJSON shapes ---------------------------------------------------------------------------
+
+
+def test_geojson_single_feature_and_bare_geometry(tmp_path: Path) -> None:
+    ring = [[-78.81, -5.71], [-78.80, -5.71], [-78.80, -5.70], [-78.81, -5.71]]
+    single = tmp_path / "una.geojson"
+    single.write_text(
+        '{"type": "Feature", "id": "JAE-9", "properties": {"Productor": "Rosa Huamán", '
+        '"PAIS": "pe", "Superficie": 1.5}, "geometry": {"type": "Polygon", "coordinates": ['
+        + str(ring)
+        + "]}}",
+        encoding="utf-8",
+    )
+    table = read_plots(single)
+    row = table.plots.iloc[0]
+    assert (row["plot_id"], row["producer_name"], row["producer_country"]) == (
+        "JAE-9",
+        "Rosa Huamán",
+        "PE",
+    )
+    assert row["declared_area_ha"] == 1.5 and row["source_index"] == 1
+    bare = tmp_path / "geom.json"
+    bare.write_text('{"type": "Point", "coordinates": [-78.81, -5.71]}', encoding="utf-8")
+    plots = read_plots(bare, default_country="PE").plots
+    assert plots.iloc[0]["plot_id"] == "geom-1"
+    assert plots.geometry.iloc[0].coords[0] == (-78.81, -5.71)
