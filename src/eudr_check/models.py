@@ -136,3 +136,121 @@ class Finding:
             related_plot_id=data.get("related_plot_id"),
             fixable=bool(data.get("fixable", False)),
         )
+
+
+class Verdict(StrEnum):
+    """Outcome of the deforestation check for one plot (DOMAIN.md, verdict policy)."""
+
+    DEFORESTATION_FREE = "deforestation_free"
+    NEEDS_REVIEW = "needs_review"
+    DEFORESTATION_DETECTED = "deforestation_detected"
+    UNDETERMINED = "undetermined"
+
+
+class Reason(StrEnum):
+    """Stable reason codes behind a verdict. Never rename one."""
+
+    GEOMETRY_ERROR = "geometry_error"
+    MISSING_TILE = "missing_tile"
+    DATASET_UNREADABLE = "dataset_unreadable"
+    NO_DATA = "no_data"
+    LOSS_AFTER_CUTOFF = "loss_after_cutoff"
+    SMALL_LOSS_AFTER_CUTOFF = "small_loss_after_cutoff"
+    ALERT_AFTER_CUTOFF = "alert_after_cutoff"
+    FOREST_2020_NO_LOSS = "forest_2020_no_loss"
+    NO_FOREST_NO_LOSS = "no_forest_no_loss"
+    POINT_BUFFERED = "point_buffered"
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetStats:
+    """What one dataset says about one plot. Areas in hectares on the WGS84 ellipsoid."""
+
+    dataset_id: str
+    version: str
+    plot_area_ha: float  # area of the analysed shape as the raster grid sees it
+    nodata_fraction: float  # share of the plot without data (nodata values or missing tiles)
+    missing_tiles: tuple[str, ...] = ()
+    error: str | None = None  # a tile that could not be read: the reason, for the report
+    forest_2020_ha: float | None = None
+    loss_after_cutoff_ha: float | None = None  # inside 2020 forest
+    loss_by_year: tuple[tuple[int, float], ...] = ()  # (year, ha) from the year after the cut-off
+    alert_count: int | None = None
+    alert_area_ha: float | None = None
+    alert_latest: str | None = None  # ISO date of the newest alert after the cut-off
+
+    @property
+    def forest_2020_fraction(self) -> float | None:
+        if self.forest_2020_ha is None or self.plot_area_ha <= 0:
+            return None
+        return self.forest_2020_ha / self.plot_area_ha
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset_id": self.dataset_id,
+            "version": self.version,
+            "plot_area_ha": self.plot_area_ha,
+            "nodata_fraction": self.nodata_fraction,
+            "missing_tiles": list(self.missing_tiles),
+            "error": self.error,
+            "forest_2020_ha": self.forest_2020_ha,
+            "forest_2020_fraction": self.forest_2020_fraction,
+            "loss_after_cutoff_ha": self.loss_after_cutoff_ha,
+            "loss_by_year": {str(y): ha for y, ha in self.loss_by_year},
+            "alert_count": self.alert_count,
+            "alert_area_ha": self.alert_area_ha,
+            "alert_latest": self.alert_latest,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DatasetStats:
+        return cls(
+            dataset_id=d["dataset_id"],
+            version=d["version"],
+            plot_area_ha=d["plot_area_ha"],
+            nodata_fraction=d["nodata_fraction"],
+            missing_tiles=tuple(d.get("missing_tiles", ())),
+            error=d.get("error"),
+            forest_2020_ha=d.get("forest_2020_ha"),
+            loss_after_cutoff_ha=d.get("loss_after_cutoff_ha"),
+            loss_by_year=tuple((int(y), float(ha)) for y, ha in d.get("loss_by_year", {}).items()),
+            alert_count=d.get("alert_count"),
+            alert_area_ha=d.get("alert_area_ha"),
+            alert_latest=d.get("alert_latest"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonItem:
+    code: Reason
+    dataset_id: str | None = None
+    params: tuple[tuple[str, Param], ...] = ()
+
+    def message(self, lang: str = "es") -> str:
+        from eudr_check.verdict_messages import render_reason
+
+        return render_reason(self, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code.value,
+            "dataset_id": self.dataset_id,
+            "params": dict(self.params),
+            "message_es": self.message("es"),
+            "message_en": self.message("en"),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlotResult:
+    """The verdict for one plot with everything that led to it."""
+
+    plot_id: str
+    verdict: Verdict
+    reasons: tuple[ReasonItem, ...]
+    stats: tuple[DatasetStats, ...]
+    area_ha: float | None  # geodesic area of the analysed shape (a point's buffer circle)
+    buffered_point: bool = False
+
+    def stats_for(self, dataset_id: str) -> DatasetStats | None:
+        return next((s for s in self.stats if s.dataset_id == dataset_id), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +18,10 @@ class Settings(BaseSettings):
     # The EU Information System refuses geolocation files over 25 MB.
     traces_max_mb: float = Field(default=25.0, gt=0)
     lang: str = Field(default="es", pattern="^(es|en)$")
+    # The folder holding the forest rasters ({data_dir} in config/datasets.yaml).
+    datasets: Path = Path("data")
+    # The dataset catalog; None: EUDR_CHECK_CATALOG, ./config/datasets.yaml, the source tree's.
+    catalog: Path | None = None
 
 
 def get_settings() -> Settings:

@@ -1,0 +1,1 @@
+"""Forest datasets: the catalog, tile naming, where tiles live, reading windows, downloads."""

@@ -1,0 +1,132 @@
+"""The dataset catalog (config/datasets.yaml), loaded and validated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from eudr_check.errors import ConfigError
+
+
+class Role(StrEnum):
+    FOREST_LOSS = "forest_loss"  # tree cover 2000 + loss year (Hansen GFC)
+    FOREST_2020 = "forest_2020"  # a forest map of 2020 (JRC GFC2020)
+    ALERTS = "alerts"  # near-real-time alerts (GFW integrated)
+    TMF_ANNUAL = "tmf_annual"  # JRC TMF annual change
+
+
+class TileScheme(StrEnum):
+    HANSEN = "hansen"  # 10S_080W
+    JRC = "jrc"  # S10_W80
+
+
+class Layer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    file: str
+    nodata: int | None = None
+
+
+class VerdictPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    undetermined_nodata_fraction: float = Field(0.05, ge=0, le=1)
+    detected_loss_ha: float = Field(0.5, ge=0)
+    detected_loss_fraction: float = Field(0.10, ge=0, le=1)
+    review_forest_fraction: float = Field(0.10, ge=0, le=1)
+    point_area_ha: float = Field(4.0, gt=0)
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    version: str
+    role: Role
+    tiles: TileScheme
+    pixel_deg: float = Field(gt=0)
+    layers: dict[str, Layer]
+    encoding: dict[str, Any] = Field(default_factory=dict)
+    location: str
+    source: str | None = None
+    licence: str
+    attribution: str
+    enabled: bool = True
+    optional: bool = False
+
+    @field_validator("layers")
+    @classmethod
+    def _layers_name_tiles(cls, layers: dict[str, Layer]) -> dict[str, Layer]:
+        for name, layer in layers.items():
+            if "{tile}" not in layer.file:
+                raise ValueError(f"layer {name}: file name must contain {{tile}}")
+        return layers
+
+    def file_name(self, layer: str, tile: str) -> str:
+        return self.layers[layer].file.format(version=self.version, tile=tile)
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cutoff_date: dt.date
+    datasets: list[Dataset]
+    verdict: VerdictPolicy = VerdictPolicy()
+
+    @field_validator("datasets")
+    @classmethod
+    def _unique_ids(cls, datasets: list[Dataset]) -> list[Dataset]:
+        ids = [d.id for d in datasets]
+        if len(ids) != len(set(ids)):
+            raise ValueError("dataset ids must be unique")
+        return datasets
+
+    def get(self, dataset_id: str) -> Dataset:
+        for d in self.datasets:
+            if d.id == dataset_id:
+                return d
+        known = ", ".join(d.id for d in self.datasets)
+        raise ConfigError(f"unknown dataset {dataset_id!r} (known: {known})")
+
+    @property
+    def enabled(self) -> list[Dataset]:
+        return [d for d in self.datasets if d.enabled]
+
+    def with_versions(self, versions: dict[str, str]) -> Catalog:
+        """The same catalog with some dataset versions replaced (e.g. GFC-2025-v1.13)."""
+        datasets = [
+            d.model_copy(update={"version": versions[d.id]}) if d.id in versions else d
+            for d in self.datasets
+        ]
+        return self.model_copy(update={"datasets": datasets})
+
+
+def default_catalog_path() -> Path:
+    """EUDR_CHECK_CATALOG, else config/datasets.yaml here, else the one beside the source tree."""
+    env = os.environ.get("EUDR_CHECK_CATALOG")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "config" / "datasets.yaml"
+    if here.is_file():
+        return here
+    return Path(__file__).resolve().parents[3] / "config" / "datasets.yaml"
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    path = path or default_catalog_path()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the dataset catalog ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid dataset catalog: {problems}") from None

@@ -1,0 +1,85 @@
+"""The verdict policy of DOMAIN.md as a pure function of per-dataset statistics.
+
+Positive evidence of deforestation wins over missing data elsewhere; otherwise any doubt about
+the data makes the plot `undetermined`, never `deforestation_free`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from eudr_check.datasets.catalog import VerdictPolicy
+from eudr_check.models import DatasetStats, Param, Reason, ReasonItem, Verdict
+
+
+def _pct(value: float) -> float:
+    return round(100 * value, 1)
+
+
+def _ha(value: float) -> float:
+    return round(value, 2) if value >= 0.1 else round(value, 4)
+
+
+def _item(code: Reason, dataset: str | None = None, **params: Param) -> ReasonItem:
+    return ReasonItem(code, dataset, tuple(sorted(params.items())))
+
+
+def decide(
+    stats: Sequence[DatasetStats],
+    policy: VerdictPolicy,
+    *,
+    optional: Iterable[str] = (),
+    geometry_errors: Sequence[str] = (),
+    point_buffer_ha: float | None = None,
+) -> tuple[Verdict, tuple[ReasonItem, ...]]:
+    notes = (
+        [] if point_buffer_ha is None else [_item(Reason.POINT_BUFFERED, ha=_ha(point_buffer_ha))]
+    )
+    if geometry_errors:
+        codes = ", ".join(sorted(set(geometry_errors)))
+        return Verdict.UNDETERMINED, (_item(Reason.GEOMETRY_ERROR, codes=codes), *notes)
+
+    skip_gaps = set(optional)
+    detected: list[ReasonItem] = []
+    review: list[ReasonItem] = []
+    unknown: list[ReasonItem] = []
+    for s in stats:
+        may_gap = s.dataset_id in skip_gaps
+        if s.error is not None:
+            if not may_gap:
+                unknown.append(_item(Reason.DATASET_UNREADABLE, s.dataset_id, error=s.error))
+            continue
+        if s.missing_tiles and not may_gap:
+            tiles = ", ".join(s.missing_tiles)
+            unknown.append(_item(Reason.MISSING_TILE, s.dataset_id, tiles=tiles))
+        elif s.nodata_fraction > policy.undetermined_nodata_fraction and not may_gap:
+            limit = _pct(policy.undetermined_nodata_fraction)
+            pct = _pct(s.nodata_fraction)
+            unknown.append(_item(Reason.NO_DATA, s.dataset_id, percent=pct, limit=limit))
+        loss = s.loss_after_cutoff_ha or 0.0
+        area = s.plot_area_ha
+        if loss > 0 and area > 0:
+            share = loss / area
+            years = ", ".join(str(y) for y, ha in s.loss_by_year if ha > 0) or "?"
+            params: dict[str, Param] = {"ha": _ha(loss), "percent": _pct(share), "years": years}
+            big = loss >= policy.detected_loss_ha or share >= policy.detected_loss_fraction
+            code = Reason.LOSS_AFTER_CUTOFF if big else Reason.SMALL_LOSS_AFTER_CUTOFF
+            (detected if big else review).append(_item(code, s.dataset_id, **params))
+        if s.alert_count:
+            alert: dict[str, Param] = {
+                "count": s.alert_count,
+                "ha": _ha(s.alert_area_ha or 0.0),
+                "latest": s.alert_latest or "?",
+            }
+            review.append(_item(Reason.ALERT_AFTER_CUTOFF, s.dataset_id, **alert))
+        fraction = s.forest_2020_fraction
+        if fraction is not None and fraction > policy.review_forest_fraction and loss == 0:
+            review.append(_item(Reason.FOREST_2020_NO_LOSS, s.dataset_id, percent=_pct(fraction)))
+
+    if detected:
+        return Verdict.DEFORESTATION_DETECTED, (*detected, *review, *unknown, *notes)
+    if unknown:
+        return Verdict.UNDETERMINED, (*unknown, *review, *notes)
+    if review:
+        return Verdict.NEEDS_REVIEW, (*review, *notes)
+    return Verdict.DEFORESTATION_FREE, (_item(Reason.NO_FOREST_NO_LOSS), *notes)
