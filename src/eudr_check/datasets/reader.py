@@ -1,0 +1,117 @@
+"""Read a window of a tiled product for a bounding box, mosaicking across tile edges.
+
+The window's grid is the product's grid (its pixel size, aligned to whole pixels from 0°, as the
+real 10° tiles are); each file's own georeferencing says where its pixels go, so clipped files
+under the real names work. Tiles that are missing or unreadable are reported, and their part of
+the window is nodata: callers turn that into `undetermined`, never into "no forest".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from numpy.typing import NDArray
+from rasterio.errors import RasterioError
+from rasterio.windows import Window
+
+from eudr_check.datasets.catalog import Dataset
+from eudr_check.datasets.sources import TileLocation, locate
+from eudr_check.datasets.tiles import tiles_for_bounds
+
+# Misalignment between a file's grid and the product grid that is still "the same grid".
+_ALIGN_TOLERANCE = 1e-3  # of a pixel
+
+
+@dataclass(slots=True)
+class RasterWindow:
+    """Values of one layer over a box, with a mask of the cells that have no data."""
+
+    data: NDArray[np.generic]
+    nodata: NDArray[np.bool_]  # True where there is no data (nodata value or missing tile)
+    transform: Affine
+    missing_tiles: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def grid_window(pixel: float, bounds: tuple[float, float, float, float]) -> tuple[Affine, int, int]:
+    """Transform and shape of the product grid's smallest window covering the bounds."""
+    minx, miny, maxx, maxy = bounds
+    col0 = math.floor(minx / pixel + 1e-9)
+    col1 = max(col0 + 1, math.ceil(maxx / pixel - 1e-9))
+    row0 = math.floor(-maxy / pixel + 1e-9)
+    row1 = max(row0 + 1, math.ceil(-miny / pixel - 1e-9))
+    transform = Affine(pixel, 0.0, col0 * pixel, 0.0, -pixel, -row0 * pixel)
+    return transform, row1 - row0, col1 - col0
+
+
+def read_window(
+    dataset: Dataset, layer: str, bounds: tuple[float, float, float, float], data_dir: Path
+) -> RasterWindow:
+    transform, height, width = grid_window(dataset.pixel_deg, bounds)
+    fill = dataset.layers[layer].nodata
+    dtype = np.uint16 if dataset.role.value == "alerts" else np.uint8
+    data = np.zeros((height, width), dtype=dtype)
+    covered = np.zeros((height, width), dtype=bool)
+    bad = np.zeros((height, width), dtype=bool)
+    window = RasterWindow(data, bad, transform)
+    box = _window_bounds(transform, height, width)
+    for tile in tiles_for_bounds(dataset.tiles, box):
+        where = locate(dataset, layer, tile, data_dir)
+        if not where.exists():
+            window.missing_tiles.append(tile)
+            continue
+        try:
+            _paste(where, window, covered, fill)
+        except (RasterioError, OSError, ValueError) as exc:
+            window.errors.append(f"{Path(where.path).name}: {_short(exc)}")
+    # Cells no file covered (a clip that stops short, a missing tile) have no data either.
+    window.nodata |= ~covered
+    if window.errors:
+        window.nodata[:] = True
+    return window
+
+
+def _window_bounds(t: Affine, height: int, width: int) -> tuple[float, float, float, float]:
+    return (t.c, t.f + t.e * height, t.c + t.a * width, t.f)
+
+
+def _paste(where: TileLocation, window: RasterWindow, covered: NDArray[np.bool_],
+           fill: int | None) -> None:  # fmt: skip
+    t = window.transform
+    height, width = window.data.shape
+    with rasterio.open(where.path) as src:
+        if src.crs is not None and src.crs.to_epsg() not in (4326, None):
+            raise ValueError(f"CRS {src.crs} is not EPSG:4326")
+        st = src.transform
+        if abs(abs(st.a) - t.a) > 1e-12 or abs(abs(st.e) - abs(t.e)) > 1e-12:
+            raise ValueError(f"pixel size {st.a} differs from the product's {t.a}")
+        # Where the window's first cell falls in the file, in file pixels: must be whole.
+        fcol = (t.c - st.c) / st.a
+        frow = (t.f - st.f) / st.e
+        if abs(fcol - round(fcol)) > _ALIGN_TOLERANCE or abs(frow - round(frow)) > _ALIGN_TOLERANCE:
+            raise ValueError("file grid is not aligned with the product grid")
+        c0, r0 = round(fcol), round(frow)
+        # Intersect the wanted window with the file.
+        fc0, fr0 = max(c0, 0), max(r0, 0)
+        fc1, fr1 = min(c0 + width, src.width), min(r0 + height, src.height)
+        if fc1 <= fc0 or fr1 <= fr0:
+            return
+        block = src.read(1, window=Window(fc0, fr0, fc1 - fc0, fr1 - fr0))
+        file_nodata = src.nodata
+    rows = slice(fr0 - r0, fr1 - r0)
+    cols = slice(fc0 - c0, fc1 - c0)
+    window.data[rows, cols] = block
+    covered[rows, cols] = True
+    for value in {fill, file_nodata} - {None}:
+        window.nodata[rows, cols] |= block == value
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
