@@ -151,10 +151,12 @@ def _mean_excess(
     return np.asarray(ramp + np.maximum(c - hi, 0.0), dtype=np.float64)
 
 
+Floats = NDArray[np.float64]
+
+
 def _split_at_columns(
-    x0: NDArray[np.float64], x1: NDArray[np.float64], y0: NDArray[np.float64],
-    y1: NDArray[np.float64], poly: NDArray[np.intp],
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:  # fmt: skip
+    x0: Floats, x1: Floats, y0: Floats, y1: Floats, poly: NDArray[np.intp]
+) -> tuple[Floats, Floats, Floats, Floats, NDArray[np.intp]]:
     """Cut every edge where it crosses a column boundary (integer x), keeping its direction."""
     left, right = np.minimum(x0, x1), np.maximum(x0, x1)
     crossings = np.maximum(np.ceil(right).astype(np.intp) - np.floor(left).astype(np.intp) - 1, 0)
