@@ -21,7 +21,7 @@ from rasterio.windows import Window
 
 from eudr_check.datasets.catalog import Dataset
 from eudr_check.datasets.sources import TileLocation, locate
-from eudr_check.datasets.tiles import tiles_for_bounds
+from eudr_check.datasets.tiles import TILE_DEG, tile_corner, tiles_for_bounds
 
 # Misalignment between a file's grid and the product grid that is still "the same grid".
 _ALIGN_TOLERANCE = 1e-3  # of a pixel
@@ -34,8 +34,12 @@ class RasterWindow:
     data: NDArray[np.generic]
     nodata: NDArray[np.bool_]  # True where there is no data (nodata value or missing tile)
     transform: Affine
+    # True where no file covered the cell (missing tile, a clip that stops short, a bad file):
+    # for alert layers, whose "nodata" value 0 just means "no alert", only this is missing data.
+    outside: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
     missing_tiles: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # tile -> what went wrong reading it
+    opened: list[str] = field(default_factory=list)  # GDAL paths of the files read
 
 
 def grid_window(pixel: float, bounds: tuple[float, float, float, float]) -> tuple[Affine, int, int]:
@@ -67,13 +71,28 @@ def read_window(
             continue
         try:
             _paste(where, window, covered, fill)
+            window.opened.append(where.path)
         except (RasterioError, OSError, ValueError) as exc:
-            window.errors.append(f"{Path(where.path).name}: {_short(exc)}")
+            # Nothing of a failed tile is pasted: its cells stay uncovered, hence nodata.
+            window.errors[tile] = f"{Path(where.path).name}: {_short(exc)}"
     # Cells no file covered (a clip that stops short, a missing tile) have no data either.
     window.nodata |= ~covered
-    if window.errors:
-        window.nodata[:] = True
+    window.outside = ~covered
+    # A tile is only missing if some of its cells stayed uncovered: a neighbouring file that
+    # reaches over the tile edge (files are trusted by their georeferencing) may cover them.
+    window.missing_tiles = [
+        t for t in window.missing_tiles if _uncovered_in_tile(dataset, t, transform, covered)
+    ]
     return window
+
+
+def _uncovered_in_tile(dataset: Dataset, tile: str, t: Affine, covered: NDArray[np.bool_]) -> bool:
+    top, left = tile_corner(dataset.tiles, tile)
+    c0 = max(0, round((left - t.c) / t.a))
+    c1 = min(covered.shape[1], round((left + TILE_DEG - t.c) / t.a))
+    r0 = max(0, round((t.f - top) / -t.e))
+    r1 = min(covered.shape[0], round((t.f - (top - TILE_DEG)) / -t.e))
+    return bool(c1 > c0 and r1 > r0 and not covered[r0:r1, c0:c1].all())
 
 
 def _window_bounds(t: Affine, height: int, width: int) -> tuple[float, float, float, float]:
@@ -114,4 +133,3 @@ def _paste(where: TileLocation, window: RasterWindow, covered: NDArray[np.bool_]
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
-

@@ -1,0 +1,531 @@
+"""Fetch dataset tiles into the local data folder, resumably, and keep a checksum record.
+
+A tile is streamed into `<file>.part` and renamed into place only once complete, so a reader
+never sees half a tile under its real name. An interrupted download resumes with an HTTP Range
+request. Each finished file's SHA-256 goes into `<data_dir>/<dataset>/SHA256SUMS` (the coreutils
+format, so `sha256sum -c` works there) and a line into `downloads.json` (where and when from).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import http.client
+import json
+import math
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from eudr_check import __version__
+from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
+from eudr_check.datasets.sources import locate
+from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
+from eudr_check.errors import ConfigError, EudrCheckError
+from eudr_check.reports.atomic import write_text
+
+Bounds = tuple[float, float, float, float]
+# Called with (bytes in the part file so far, expected total or None when the server won't say).
+ProgressFn = Callable[[int, int | None], None]
+
+SUMS_NAME = "SHA256SUMS"
+LOG_NAME = "downloads.json"
+USER_AGENT = f"eudr-check/{__version__} (Python urllib; forest dataset tiles)"
+CHUNK = 1 << 20
+# Radius of a 4 ha circle is ~113 m: the EU's largest point plot, rounded up.
+POINT_BUFFER_M = 120.0
+# Shortest length of a degree of latitude (at the equator): errs towards a bigger box.
+_M_PER_DEG = 110_574.0
+
+_TILE_PATTERNS = {
+    TileScheme.HANSEN: r"\d{2}[NS]_\d{3}[EW]",
+    TileScheme.JRC: r"[NS]\d{1,2}_[EW]\d{1,3}",
+}
+_MARK = "\x00"  # stands for {tile} while turning templates into globs and regexes
+_SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
+
+
+class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+class DownloadError(EudrCheckError, OSError):
+    """A tile could not be fetched (HTTP error, network, truncated transfer)."""
+
+    def __init__(self, url: str, tile: str, reason: str) -> None:
+        self.url = url
+        self.tile = tile
+        self.reason = reason
+        super().__init__(f"tile {tile}: {reason} ({url})")
+
+    def message(self, lang: str = "es") -> str:
+        if lang == "es":
+            return f"no se pudo descargar la tesela {self.tile}: {self.reason} ({self.url})"
+        return f"could not download tile {self.tile}: {self.reason} ({self.url})"
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    dataset_id: str
+    layer: str
+    tile: str
+    path: Path
+    bytes: int
+    sha256: str
+    resumed: bool  # part of the file came from an earlier, interrupted download
+    skipped: bool  # already present with a matching recorded checksum: nothing fetched
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadFailure:
+    layer: str
+    tile: str
+    error: OSError
+
+    def message(self, lang: str = "es") -> str:
+        if isinstance(self.error, DownloadError):
+            return self.error.message(lang)
+        return f"{self.tile}: {self.error.strerror or self.error}"
+
+
+@dataclass(slots=True)
+class DownloadReport:
+    results: list[DownloadResult] = field(default_factory=list)
+    failures: list[DownloadFailure] = field(default_factory=list)
+
+
+class Checksum(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"  # present but not in SHA256SUMS
+    MISMATCH = "mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class TileStatus:
+    dataset_id: str
+    layer: str
+    tile: str
+    path: str
+    present: bool
+    bytes: int | None
+    checksum: Checksum | None  # None when the file is absent
+    needed: bool  # asked for in inventory(needed=...)
+    optional: bool  # the dataset is optional: its absence does not block a verdict
+
+    @property
+    def missing(self) -> bool:
+        return self.needed and not self.present
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksumProblem:
+    file: str
+    path: str
+    kind: Literal["missing", "mismatch"]
+    expected: str
+    actual: str | None
+
+
+# --- which tiles -------------------------------------------------------------------------------
+
+
+def parse_tile(scheme: TileScheme, name: str) -> str | None:
+    """The canonical tile name (`10s_080w` -> `10S_080W`), or None if it is no 10° tile name."""
+    name = name.strip().upper()
+    if not re.fullmatch(_TILE_PATTERNS[scheme], name):
+        return None
+    top, left = tile_corner(scheme, name)
+    if top % 10 or left % 10 or not (-80 <= top <= 90 and -180 <= left <= 170):
+        return None
+    # The round trip rejects spellings the producer never uses, like 00S or W080 for JRC.
+    canonical = tile_name(scheme, top, left)
+    return canonical if canonical == name else None
+
+
+def plot_bounds(geometries: Iterable[Any], buffer_m: float = POINT_BUFFER_M) -> list[Bounds]:
+    """Bounding boxes of shapely geometries; points (anything without area) grow by `buffer_m`.
+
+    A point stands for a circle of up to 4 ha, so one near a tile edge needs both tiles.
+    None and empty geometries are skipped.
+    """
+    boxes: list[Bounds] = []
+    for geom in geometries:
+        if geom is None or geom.is_empty:
+            continue
+        minx, miny, maxx, maxy = (float(v) for v in geom.bounds)
+        if geom.area == 0:
+            dy = buffer_m / _M_PER_DEG
+            widest = max(abs(miny), abs(maxy)) + dy
+            dx = dy / max(math.cos(math.radians(min(widest, 89.0))), 0.01)
+            minx, miny, maxx, maxy = minx - dx, miny - dy, maxx + dx, maxy + dy
+        boxes.append((minx, miny, maxx, maxy))
+    return boxes
+
+
+def needed_tiles(dataset: Dataset, bounds_list: Iterable[Bounds]) -> list[str]:
+    """Every tile of the dataset's scheme that any of the boxes overlaps, sorted."""
+    return sorted({t for b in bounds_list for t in tiles_for_bounds(dataset.tiles, b)})
+
+
+# --- checksum record ---------------------------------------------------------------------------
+
+
+def sums_path(dataset: Dataset, data_dir: Path) -> Path:
+    return data_dir / dataset.id / SUMS_NAME
+
+
+def read_checksums(dataset: Dataset, data_dir: Path) -> dict[str, str]:
+    """File name -> recorded SHA-256 (lower-case hex); empty when nothing is recorded."""
+    try:
+        text = sums_path(dataset, data_dir).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    sums: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _SUM_LINE.match(line)
+        if match:
+            sums[match.group(2)] = match.group(1).lower()
+    return sums
+
+
+def _record_checksum(dataset: Dataset, data_dir: Path, name: str, sha256: str) -> None:
+    sums = read_checksums(dataset, data_dir)
+    sums[name] = sha256
+    write_text(
+        sums_path(dataset, data_dir), "".join(f"{h}  {n}\n" for n, h in sorted(sums.items()))
+    )
+
+
+def _log_download(data_dir: Path, dataset: Dataset, entry: dict[str, Any]) -> None:
+    path = data_dir / dataset.id / LOG_NAME
+    try:
+        log = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log = []
+    # A damaged or foreign log must not fail a good download: start a new list.
+    log = log if isinstance(log, list) else []
+    log.append(entry)
+    write_text(path, json.dumps(log, indent=2, ensure_ascii=False) + "\n")
+
+
+def file_sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    _hash_into(hasher, path)
+    return hasher.hexdigest()
+
+
+def _hash_into(hasher: _Hasher, path: Path) -> None:
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            hasher.update(block)
+
+
+# --- one tile ----------------------------------------------------------------------------------
+
+
+def source_url(dataset: Dataset, layer: str, tile: str) -> str:
+    """The URL a tile is fetched from; ConfigError when the catalog gives none usable."""
+    if dataset.source is None:
+        raise ConfigError(f"{dataset.id}: the catalog gives no download source")
+    try:
+        url = dataset.source.format(
+            file=dataset.file_name(layer, tile), version=dataset.version, tile=tile
+        )
+    except (KeyError, IndexError) as exc:
+        raise ConfigError(
+            f"{dataset.id}: the download source uses {{{exc.args[0]}}}, which is not known; "
+            "only {file}, {version} and {tile} are"
+        ) from None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{dataset.id}: downloads need an http(s) source, not {url}")
+    return url
+
+
+def local_target(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> Path:
+    where = locate(dataset, layer, tile, data_dir)
+    if where.remote:
+        raise ConfigError(
+            f"{dataset.id}: its location is remote ({dataset.location}); downloads need a "
+            "local location such as {data_dir}/" + dataset.id + "/{file}"
+        )
+    return Path(where.path)
+
+
+def part_path(target: Path) -> Path:
+    return target.with_name(target.name + ".part")
+
+
+def download_tile(
+    dataset: Dataset, layer: str, tile: str, data_dir: Path, *,
+    progress: ProgressFn | None = None, timeout: float = 60, force: bool = False,
+) -> DownloadResult:  # fmt: skip
+    """Fetch one tile into its local location (resuming a `.part`), verify and record it.
+
+    Skips the transfer when the file is there and matches SHA256SUMS, unless `force`; `force`
+    also discards a partial download. Raises DownloadError for network and HTTP failures (the
+    part is kept for a later resume) and ConfigError when the catalog cannot be downloaded from.
+    """
+    if layer not in dataset.layers:
+        raise ConfigError(f"{dataset.id}: unknown layer {layer!r}")
+    url = source_url(dataset, layer, tile)
+    target = local_target(dataset, layer, tile, data_dir)
+    name = target.name
+    part = part_path(target)
+    if force:
+        part.unlink(missing_ok=True)
+    elif target.is_file():
+        recorded = read_checksums(dataset, data_dir).get(name)
+        if recorded is not None and file_sha256(target) == recorded:
+            return DownloadResult(
+                dataset.id, layer, tile, target, target.stat().st_size, recorded, False, True
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sha256, resumed = _transfer(url, tile, part, timeout, progress)
+    size = part.stat().st_size
+    part.replace(target)  # atomic: the real name only ever holds a complete file
+    _record_checksum(dataset, data_dir, name, sha256)
+    _log_download(data_dir, dataset, {
+        "file": name, "layer": layer, "tile": tile, "url": url, "bytes": size,
+        "sha256": sha256, "resumed": resumed,
+        "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    })  # fmt: skip
+    return DownloadResult(dataset.id, layer, tile, target, size, sha256, resumed, False)
+
+
+class _Unsatisfiable(Exception):
+    """HTTP 416 to a range request: the part may already hold the whole file."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+
+
+def _transfer(url: str, tile: str, part: Path, timeout: float,
+              progress: ProgressFn | None) -> tuple[str, bool]:  # fmt: skip
+    """Fill `part` with the whole resource; (sha256, resumed). The part survives failures."""
+    offset = part.stat().st_size if part.is_file() else 0
+    try:
+        response = _open(url, tile, offset, timeout)
+    except _Unsatisfiable as exc:
+        if exc.total == offset:
+            return file_sha256(part), True
+        # The part is longer than the file, or the server won't say: start over.
+        part.unlink()
+        offset = 0
+        response = _open(url, tile, 0, timeout)
+    with response:
+        start, total = _span(response, offset, url, tile, part)
+        return _stream(response, part, start, total, url, tile, progress), start > 0
+
+
+def _open(url: str, tile: str, offset: int, timeout: float) -> Any:
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    request = urllib.request.Request(url, headers=headers)
+    # build_opener: redirects are followed and proxy settings from the environment honoured.
+    opener = urllib.request.build_opener()
+    try:
+        return opener.open(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        with exc:  # its socket must be closed, or it leaks until garbage collection
+            if exc.code == 416 and offset:
+                raise _Unsatisfiable(_content_range(exc.headers.get("Content-Range"))[2]) from None
+            raise DownloadError(url, tile, f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise DownloadError(url, tile, _reason(exc.reason)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise DownloadError(url, tile, _reason(exc, timeout)) from None
+
+
+def _reason(exc: object, timeout: float | None = None) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out{f' after {timeout:g} s' if timeout else ''}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None, int | None]:
+    """(first, last, total) of a Content-Range header; None for what it does not say."""
+    match = _CONTENT_RANGE.fullmatch((value or "").strip())
+    if not match:
+        return None, None, None
+    first, last, total = match.groups()
+    return (
+        int(first) if first else None,
+        int(last) if last else None,
+        int(total) if total and total != "*" else None,
+    )
+
+
+def _span(response: Any, offset: int, url: str, tile: str, part: Path) -> tuple[int, int | None]:
+    """Where the body starts in the file and the file's full size (None when unknown)."""
+    if response.status == 206:
+        first, _, total = _content_range(response.headers.get("Content-Range"))
+        if first != offset:
+            part.unlink(missing_ok=True)  # the next attempt must not build on a wrong offset
+            raise DownloadError(url, tile, f"server sent a range starting at {first}, not {offset}")
+        return offset, total
+    # 200: the whole file, also when a range was asked for and ignored.
+    length = response.headers.get("Content-Length")
+    return 0, int(length) if length and length.isdigit() else None
+
+
+def _stream(response: Any, part: Path, start: int, total: int | None, url: str, tile: str,
+            progress: ProgressFn | None) -> str:  # fmt: skip
+    hasher = hashlib.sha256()
+    if start:
+        _hash_into(hasher, part)  # the hash must cover the bytes fetched last time too
+    done = start
+    try:
+        with part.open("ab" if start else "wb") as fh:
+            if progress:
+                progress(done, total)
+            while chunk := response.read(CHUNK):
+                fh.write(chunk)
+                hasher.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except (OSError, http.client.HTTPException) as exc:
+        raise DownloadError(url, tile, _reason(exc)) from None
+    if total is not None and done != total:
+        raise DownloadError(url, tile, f"incomplete: {done} of {total} bytes; run again to resume")
+    return hasher.hexdigest()
+
+
+# --- many tiles --------------------------------------------------------------------------------
+
+
+def download_many(
+    dataset: Dataset, layers: Sequence[str], tiles: Sequence[str], data_dir: Path, *,
+    progress_for: Callable[[str, str], ProgressFn] | None = None, timeout: float = 60,
+    force: bool = False,
+) -> DownloadReport:  # fmt: skip
+    """Download every layer of every tile; a failing tile is recorded and the rest go on.
+
+    Catalog problems (no source, a remote location, an unknown layer) raise ConfigError before
+    anything is fetched, since they would fail every tile alike.
+    """
+    for layer in layers:
+        if layer not in dataset.layers:
+            raise ConfigError(f"{dataset.id}: unknown layer {layer!r}")
+        for tile in tiles:
+            source_url(dataset, layer, tile)
+            local_target(dataset, layer, tile, data_dir)
+    report = DownloadReport()
+    for tile in tiles:
+        for layer in layers:
+            progress = progress_for(layer, tile) if progress_for else None
+            try:
+                result = download_tile(
+                    dataset, layer, tile, data_dir, progress=progress, timeout=timeout,
+                    force=force,
+                )  # fmt: skip
+            except OSError as exc:  # DownloadError, or the disk (full, read-only)
+                report.failures.append(DownloadFailure(layer, tile, exc))
+            else:
+                report.results.append(result)
+    return report
+
+
+# --- what is here ------------------------------------------------------------------------------
+
+
+def _template_regex(template: str, scheme: TileScheme) -> re.Pattern[str]:
+    """A regex for a path or name with _MARK where the tile goes, capturing the tile."""
+    pieces = [re.escape(p) for p in template.split(_MARK)]
+    tile = f"(?P<tile>{_TILE_PATTERNS[scheme]})"
+    return re.compile(pieces[0] + tile + "(?P=tile)".join(pieces[1:]))
+
+
+def _present_tiles(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, Path]:
+    """Tiles of a layer found in its local location: tile -> path."""
+    template = locate(dataset, layer, _MARK, data_dir).path
+    if _MARK not in template:  # a location without {file} or {tile} names no tiles
+        return {}
+    pattern = "*".join(glob.escape(p) for p in template.split(_MARK))
+    regex = _template_regex(template, dataset.tiles)
+    found: dict[str, Path] = {}
+    # glob.glob, not Path.glob: the wildcard may sit in a folder name ({tile} in a location).
+    for hit in glob.glob(pattern):  # noqa: PTH207
+        match = regex.fullmatch(hit)
+        if match and parse_tile(dataset.tiles, match["tile"]) and Path(hit).is_file():
+            found[match["tile"]] = Path(hit)
+    return found
+
+
+def _is_local(dataset: Dataset, data_dir: Path) -> bool:
+    return not locate(dataset, next(iter(dataset.layers)), _MARK, data_dir).remote
+
+
+def inventory(
+    catalog: Catalog, data_dir: Path, needed: dict[str, list[str]] | None = None
+) -> list[TileStatus]:
+    """Present and (when `needed` maps dataset id -> tiles) missing tiles of enabled datasets.
+
+    Present files are re-hashed against SHA256SUMS. Datasets read from a remote location have
+    no local files to list and are left out.
+    """
+    statuses: list[TileStatus] = []
+    for dataset in catalog.enabled:
+        if not _is_local(dataset, data_dir):
+            continue
+        sums = read_checksums(dataset, data_dir)
+        wanted = set((needed or {}).get(dataset.id, []))
+        for layer in dataset.layers:
+            present = _present_tiles(dataset, layer, data_dir)
+            for tile in sorted(present.keys() | wanted):
+                path = present.get(tile)
+                statuses.append(_status(dataset, layer, tile, path, sums, tile in wanted, data_dir))
+    return statuses
+
+
+def _status(dataset: Dataset, layer: str, tile: str, path: Path | None, sums: dict[str, str],
+            needed: bool, data_dir: Path) -> TileStatus:  # fmt: skip
+    if path is None:
+        where = locate(dataset, layer, tile, data_dir).path
+        return TileStatus(dataset.id, layer, tile, where, False, None, None, needed,
+                          dataset.optional)  # fmt: skip
+    recorded = sums.get(path.name)
+    if recorded is None:
+        state = Checksum.UNKNOWN
+    else:
+        state = Checksum.OK if file_sha256(path) == recorded else Checksum.MISMATCH
+    return TileStatus(dataset.id, layer, tile, str(path), True, path.stat().st_size, state,
+                      needed, dataset.optional)  # fmt: skip
+
+
+def verify(dataset: Dataset, data_dir: Path) -> list[ChecksumProblem]:
+    """Re-hash every file SHA256SUMS lists; the ones missing or changed since download."""
+    problems: list[ChecksumProblem] = []
+    for name, expected in sorted(read_checksums(dataset, data_dir).items()):
+        path = _path_of(dataset, name, data_dir)
+        if not path.is_file():
+            problems.append(ChecksumProblem(name, str(path), "missing", expected, None))
+            continue
+        actual = file_sha256(path)
+        if actual != expected:
+            problems.append(ChecksumProblem(name, str(path), "mismatch", expected, actual))
+    return problems
+
+
+def _path_of(dataset: Dataset, name: str, data_dir: Path) -> Path:
+    """Where a recorded file name lives: its layer's location, else beside SHA256SUMS."""
+    for layer in dataset.layers:
+        match = _template_regex(dataset.file_name(layer, _MARK), dataset.tiles).fullmatch(name)
+        if match:
+            where = locate(dataset, layer, match["tile"], data_dir)
+            if not where.remote:
+                return Path(where.path)
+    return data_dir / dataset.id / name

@@ -1,0 +1,187 @@
+"""check_plots(): the one driver from validated plots to verdicts.
+
+The CLI, the flows and the web API call this; parallel runs call `check_chunk` on spatial
+chunks and put the results back in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from eudr_check import __version__
+from eudr_check.analysis import analyse_group, point_circles
+from eudr_check.datasets.catalog import Catalog
+from eudr_check.models import Code, PlotResult, Severity
+from eudr_check.rules import ValidationReport
+from eudr_check.run import CheckRun, FileRecord
+from eudr_check.verdict import decide
+
+# Findings that leave the plot's shape or position unknown: nothing can be said about it.
+GEOMETRY_ERRORS = frozenset({
+    Code.GEOMETRY_MISSING, Code.GEOMETRY_UNSUPPORTED, Code.TOO_FEW_POSITIONS,
+    Code.DEGENERATE_POLYGON, Code.LINESTRING, Code.COORD_OUT_OF_RANGE,
+    Code.CRS_PROJECTED_UNKNOWN, Code.CRS_UNSUPPORTED, Code.SELF_INTERSECTION, Code.SPIKE,
+    Code.HOLE, Code.RING_NOT_CLOSED, Code.ROUNDING_DUPLICATES, Code.Z_OR_M_VALUES,
+    Code.POINT_NESTED_COORDINATES, Code.LATLON_SWAPPED,
+})  # fmt: skip
+
+# Plots closer than this (degrees) share raster windows: a few km, a few hundred pixels.
+GROUP_DEG = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class PlotTask:
+    """One plot ready for analysis: the shape to intersect and what decides its verdict."""
+
+    row: int
+    plot_id: str
+    shape: shapely.Geometry | None  # None: geometry errors, nothing to analyse
+    geometry_errors: tuple[str, ...]
+    buffered_ha: float | None  # the circle's area when the plot is a point
+
+
+def plan(report: ValidationReport, catalog: Catalog) -> list[PlotTask]:
+    plots = report.plots
+    errors: dict[tuple[str, int, str], list[str]] = {}
+    for f in report.findings:
+        if f.severity is Severity.ERROR and f.code in GEOMETRY_ERRORS and f.plot_id is not None:
+            errors.setdefault((f.source_file, f.source_index or 0, f.plot_id), []).append(f.code)
+    geoms = np.asarray(plots.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    declared = plots["declared_area_ha"].to_numpy(float)
+    points = np.flatnonzero(np.isin(types, (0, 4)))
+    point_area = np.where(np.isfinite(declared[points]) & (declared[points] > 0),
+                          declared[points], catalog.verdict.point_area_ha)  # fmt: skip
+    shapes = geoms.copy()
+    shapes[points] = point_circles(list(geoms[points]), point_area)
+    buffered = dict(zip(points.tolist(), point_area.tolist(), strict=True))
+    tasks = []
+    for i, (pid, src, idx) in enumerate(
+        zip(plots["plot_id"], plots["source_file"], plots["source_index"], strict=True)
+    ):
+        errs = tuple(errors.get((src, int(idx), pid), ()))
+        shape = None if errs or geoms[i] is None or types[i] not in (0, 3, 4, 6) else shapes[i]
+        if shape is None and not errs:
+            errs = ("geometry_missing",)
+        tasks.append(PlotTask(i, str(pid), shape, errs, buffered.get(i)))
+    return tasks
+
+
+def spatial_chunks(tasks: Sequence[PlotTask], group_deg: float = GROUP_DEG) -> list[list[PlotTask]]:
+    """Plots grouped by the cell of a coarse grid their centre falls in, in a stable order."""
+    groups: dict[tuple[int, int], list[PlotTask]] = {}
+    for t in tasks:
+        if t.shape is None:
+            continue
+        c = t.shape.centroid
+        groups.setdefault(
+            (int(np.floor(c.y / group_deg)), int(np.floor(c.x / group_deg))), []
+        ).append(t)
+    return [groups[k] for k in sorted(groups)]
+
+
+def check_chunk(
+    chunk: Sequence[PlotTask], catalog: Catalog, data_dir: Path
+) -> tuple[list[PlotResult], set[tuple[str, str, str]]]:
+    """Verdicts for one spatial chunk, and the raster files it read (dataset, layer, path)."""
+    shapes = [t.shape for t in chunk]
+    group = analyse_group(shapes, catalog, data_dir)
+    optional = [d.id for d in catalog.enabled if d.optional]
+    results = []
+    for task, stats in zip(chunk, group.stats, strict=True):
+        verdict, reasons = decide(stats, catalog.verdict, optional=optional,
+                                  point_buffer_ha=task.buffered_ha)  # fmt: skip
+        area = float(shapely.area(_equal_area(task.shape))) / 10_000 if task.shape else None
+        results.append(PlotResult(task.plot_id, verdict, reasons, tuple(stats), area,
+                                  task.buffered_ha is not None))  # fmt: skip
+    files = {(d, layer, p) for (d, layer), paths in group.opened.items() for p in paths}
+    return results, files
+
+
+def _equal_area(shape: shapely.Geometry) -> shapely.Geometry:
+    from eudr_check.rules.area import to_equal_area
+
+    return to_equal_area(np.array([shape], dtype=object))[0]
+
+
+def undetermined_result(task: PlotTask, catalog: Catalog) -> PlotResult:
+    verdict, reasons = decide([], catalog.verdict, geometry_errors=task.geometry_errors)
+    return PlotResult(task.plot_id, verdict, reasons, (), None, task.buffered_ha is not None)
+
+
+def check_plots(
+    report: ValidationReport,
+    catalog: Catalog,
+    data_dir: Path,
+    *,
+    input_name: str | None = None,
+    input_sha256: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> CheckRun:
+    """Verdicts for every plot of a validated (and usually repaired) plot table."""
+    started = dt.datetime.now(dt.UTC)
+    tasks = plan(report, catalog)
+    results: list[PlotResult | None] = [None] * len(tasks)
+    files: set[tuple[str, str, str]] = set()
+    for task in tasks:
+        if task.shape is None:
+            results[task.row] = undetermined_result(task, catalog)
+            if progress:
+                progress(1)
+    for chunk in spatial_chunks(tasks):
+        chunk_results, chunk_files = check_chunk(chunk, catalog, data_dir)
+        files |= chunk_files
+        for task, result in zip(chunk, chunk_results, strict=True):
+            results[task.row] = result
+        if progress:
+            progress(len(chunk))
+    name = input_name or (str(report.plots["source_file"].iloc[0]) if len(report.plots) else "")
+    return CheckRun(
+        run_id=uuid.uuid4().hex,
+        input_name=name,
+        input_sha256=input_sha256,
+        validation=report,
+        results=[r for r in results if r is not None],
+        catalog=catalog,
+        data_dir=data_dir,
+        files=file_records(files),
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        tool_version=__version__,
+    )
+
+
+def file_records(files: set[tuple[str, str, str]]) -> list[FileRecord]:
+    records = []
+    for dataset_id, layer, path in sorted(files):
+        name = Path(path).name
+        tile = name.rsplit("_", 2)[-2] + "_" + name.rsplit("_", 1)[-1].removesuffix(".tif")
+        remote = path.startswith("/vsi")
+        records.append(
+            FileRecord(dataset_id, layer, tile, name, None if remote else sha256_of(path))
+        )
+    return records
+
+
+@cache
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 of a file, computed once per process for an unchanged file."""
+    st = Path(path).stat()
+    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
