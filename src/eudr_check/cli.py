@@ -30,12 +30,14 @@ from eudr_check.cli_common import (
     run_validation,
     t,
 )
+from eudr_check.cli_datasets import datasets_app
 from eudr_check.models import Severity
 from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="EUDR plot checks.")
 app.command("check")(check_cmd)
+app.add_typer(datasets_app, name="datasets")
 
 
 def _print_summary(report: ValidationReport, file: Path, lang: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
-from eudr_check.datasets.sources import locate
+from eudr_check.datasets.sources import download_url, locate
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError, EudrCheckError
 from eudr_check.reports.atomic import write_text
@@ -233,17 +233,15 @@ def _hash_into(hasher: _Hasher, path: Path) -> None:
 
 def source_url(dataset: Dataset, layer: str, tile: str) -> str:
     """The URL a tile is fetched from; ConfigError when the catalog gives none usable."""
-    if dataset.source is None:
-        raise ConfigError(f"{dataset.id}: the catalog gives no download source")
     try:
-        url = dataset.source.format(
-            file=dataset.file_name(layer, tile), version=dataset.version, tile=tile
-        )
+        url = download_url(dataset, layer, tile)
     except (KeyError, IndexError) as exc:
         raise ConfigError(
             f"{dataset.id}: the download source uses {{{exc.args[0]}}}, which is not known; "
             "only {file}, {version} and {tile} are"
         ) from None
+    if url is None:
+        raise ConfigError(f"{dataset.id}: the catalog gives no download source")
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{dataset.id}: downloads need an http(s) source, not {url}")
     return url
@@ -465,8 +463,10 @@ def _present_tiles(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, Pa
     return found
 
 
-def _is_local(dataset: Dataset, data_dir: Path) -> bool:
-    return not locate(dataset, next(iter(dataset.layers)), _MARK, data_dir).remote
+def is_local(dataset: Dataset, data_dir: Path) -> bool:
+    """Whether the catalog location of the dataset is a local folder (where downloads go)."""
+    layer = next(iter(dataset.layers), None)
+    return layer is not None and not locate(dataset, layer, _MARK, data_dir).remote
 
 
 def inventory(
@@ -479,7 +479,7 @@ def inventory(
     """
     statuses: list[TileStatus] = []
     for dataset in catalog.enabled:
-        if not _is_local(dataset, data_dir):
+        if not is_local(dataset, data_dir):
             continue
         sums = read_checksums(dataset, data_dir)
         wanted = set((needed or {}).get(dataset.id, []))

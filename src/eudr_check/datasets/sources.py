@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eudr_check.datasets.catalog import Dataset
+from eudr_check.datasets.tiles import tile_corner
 
 _REMOTE = {"http://": "/vsicurl/", "https://": "/vsicurl/", "s3://": "/vsis3/", "gs://": "/vsigs/"}
 
@@ -41,6 +42,7 @@ def locate(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> TileLocat
 def download_url(dataset: Dataset, layer: str, tile: str) -> str | None:
     if dataset.source is None:
         return None
+    top, left = tile_corner(dataset.tiles, tile)
     return dataset.source.format(
-        file=dataset.file_name(layer, tile), version=dataset.version, tile=tile
+        file=dataset.file_name(layer, tile), version=dataset.version, tile=tile, lat=top, lon=left
     )
