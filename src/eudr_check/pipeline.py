@@ -58,7 +58,13 @@ def plan(report: ValidationReport, catalog: Catalog) -> list[PlotTask]:
     geoms = np.asarray(plots.geometry.values, dtype=object)
     types = shapely.get_type_id(geoms)
     declared = plots["declared_area_ha"].to_numpy(float)
-    points = np.flatnonzero(np.isin(types, (0, 4)))
+    # Points with geometry errors (e.g. a latitude of -95) are not analysed: no circle either.
+    broken = {i for i, (src, idx, pid) in enumerate(
+        zip(plots["source_file"], plots["source_index"], plots["plot_id"], strict=True)
+    ) if (src, int(idx), pid) in errors}  # fmt: skip
+    points = np.array(
+        [i for i in np.flatnonzero(np.isin(types, (0, 4))).tolist() if i not in broken], np.intp
+    )
     point_area = np.where(np.isfinite(declared[points]) & (declared[points] > 0),
                           declared[points], catalog.verdict.point_area_ha)  # fmt: skip
     shapes = geoms.copy()

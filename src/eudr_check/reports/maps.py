@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch
+from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
@@ -33,16 +33,15 @@ from eudr_check.datasets.reader import RasterWindow
 from eudr_check.reports.atomic import write_bytes
 
 SIZE_IN, DPI = 6.0, 100  # 600 x 600 px
-_M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0  # at the equator
 
 FOREST = "#c7e9c0"
 OLD_LOSS = "#969696"
 NODATA = "#f0f0f0"
 OUTLINE = "#08306b"
-# One colour per year after the cut-off, light to dark, so later loss stands out.
-YEAR_COLOURS = ("#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#ae017e", "#7a0177",
-                "#49006a", "#252525")  # fmt: skip
+HATCH = "#9e9e9e"
+# One colour per year after the cut-off, orange to dark purple; none is close to the greens.
+YEAR_COLOURS = ("#fd8d3c", "#e31a1c", "#a50f15", "#ae017e", "#7a0177", "#49006a", "#252525")
 
 _TEXT = {
     "outline": ("Parcela analizada", "Analysed plot"),
@@ -65,13 +64,19 @@ def _year_colour(years_after_cutoff: int) -> str:
     return YEAR_COLOURS[min(years_after_cutoff - 1, len(YEAR_COLOURS) - 1)]
 
 
+# Names Windows refuses for a file whatever its extension (CON.png cannot be created).
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+)
+
+
 def map_file_name(plot_id: str) -> str:
     """A safe, stable file name for a plot id from an uploaded file.
 
     Ids that need changing get a short hash so that "A/1" and "A_1" never share a file.
     """
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", plot_id).strip("._")[:80]
-    if safe != plot_id or not safe:
+    if safe != plot_id or not safe or safe.split(".")[0].upper() in _WINDOWS_RESERVED:
         digest = hashlib.sha256(plot_id.encode("utf-8")).hexdigest()[:8]
         safe = f"{safe}-{digest}" if safe else digest
     return f"{safe}.png"
@@ -117,9 +122,7 @@ def _hatch_nodata(ax: Axes, window: RasterWindow) -> None:
     mask = window.nodata.astype(np.uint8)
     for geom, _ in shapes(mask, mask=window.nodata, transform=window.transform):
         poly = shapely.geometry.shape(geom)
-        ax.add_patch(
-            PathPatch(_path(poly), facecolor="none", edgecolor="#9e9e9e", hatch="///", lw=0)
-        )
+        ax.add_patch(PathPatch(_path(poly), facecolor="none", edgecolor=HATCH, hatch="///", lw=0))
 
 
 def _path(poly: BaseGeometry) -> MplPath:
@@ -128,21 +131,24 @@ def _path(poly: BaseGeometry) -> MplPath:
 
 
 def _draw_outline(ax: Axes, geometry: BaseGeometry) -> None:
-    for part in getattr(geometry, "geoms", [geometry]):
-        if part.geom_type == "Polygon":
-            for ring in (part.exterior, *part.interiors):
-                xy = np.asarray(ring.coords)
-                ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE, lw=2.0, solid_joinstyle="round")
-        elif part.geom_type == "Point":
-            ax.plot([part.x], [part.y], "o", color=OUTLINE, ms=6)
-        elif not part.is_empty:
-            xy = np.asarray(shapely.get_coordinates(part))
-            ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE, lw=2.0)
+    """Polygon rings as lines and points as dots (a point plot shows its centre and circle)."""
+    if hasattr(geometry, "geoms"):
+        for part in geometry.geoms:
+            _draw_outline(ax, part)
+    elif geometry.geom_type == "Polygon":
+        for ring in (geometry.exterior, *geometry.interiors):
+            xy = np.asarray(ring.coords)
+            ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE, lw=2.0, solid_joinstyle="round")
+    elif geometry.geom_type == "Point":
+        ax.plot([geometry.x], [geometry.y], "o", color=OUTLINE, ms=5)
+    elif not geometry.is_empty:
+        xy = np.asarray(shapely.get_coordinates(geometry))
+        ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE, lw=2.0)
 
 
 def _nice_length(metres: float) -> float:
     """The largest 1-2-5 step not over `metres` (the scale bar's length)."""
-    exp = 10 ** math.floor(math.log10(max(metres, 1.0)))
+    exp = 10.0 ** math.floor(math.log10(max(metres, 1.0)))
     return max(step * exp for step in (1, 2, 5) if step * exp <= max(metres, 1.0))
 
 
@@ -150,26 +156,113 @@ def _scale_and_north(ax: Axes, width_deg: float, lat: float) -> None:
     m_per_deg = _M_PER_DEG_LON * math.cos(math.radians(lat))
     metres = _nice_length(width_deg * m_per_deg / 4)
     label = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
-    bar = AnchoredSizeBar(ax.transData, metres / m_per_deg, label, "lower left", pad=0.4,
-                          borderpad=0.6, sep=3, frameon=True, size_vertical=0,
-                          fontproperties={"size": 8})  # fmt: skip
+    bar = AnchoredSizeBar(
+        ax.transData,
+        metres / m_per_deg,
+        label,
+        "lower left",
+        pad=0.4,
+        borderpad=0.6,
+        sep=3,
+        frameon=True,
+        size_vertical=0,
+        fontproperties={"size": 8},
+    )
     bar.patch.set_alpha(0.8)
     ax.add_artist(bar)
-    ax.annotate("", xy=(0.94, 0.93), xytext=(0.94, 0.80), xycoords="axes fraction",
-                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})  # fmt: skip
-    ax.text(0.94, 0.955, "N", transform=ax.transAxes, ha="center", va="center",
-            fontsize=11, fontweight="bold")  # fmt: skip
+    ax.annotate(
+        "",
+        xy=(0.94, 0.93),
+        xytext=(0.94, 0.80),
+        xycoords="axes fraction",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
+    )
+    ax.text(
+        0.94,
+        0.955,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=11,
+        fontweight="bold",
+    )
 
 
-def _view(
-    geometry: BaseGeometry, window: RasterWindow | None
-) -> tuple[float, float, float, float]:
+def _view(geometry: BaseGeometry, window: RasterWindow | None) -> tuple[float, float, float, float]:
     """(left, right, bottom, top): the window, else the plot with a margin."""
     if window is not None:
         return _extent(window)
     minx, miny, maxx, maxy = geometry.bounds
     pad = max(maxx - minx, maxy - miny) * 0.15 or 0.001
     return (minx - pad, maxx + pad, miny - pad, maxy + pad)
+
+
+def _raster_layers(
+    ax: Axes,
+    loss: RasterWindow,
+    treecover: RasterWindow | None,
+    *,
+    lang: str,
+    threshold: int,
+    cutoff_year: int,
+    base: int,
+) -> list[Line2D | Patch]:
+    """Draw the window's pixels; returns the legend entries of what is shown."""
+    cutoff_code = cutoff_year - base
+    rgba, shown, codes = _layers(loss, treecover, threshold=threshold, cutoff_code=cutoff_code)
+    ax.imshow(rgba, extent=_extent(loss), interpolation="nearest", origin="upper")
+    handles: list[Line2D | Patch] = []
+    if shown["forest"]:
+        handles.append(Patch(color=FOREST, label=_t("forest", lang, t=threshold)))
+    if shown["old_loss"]:
+        handles.append(Patch(color=OLD_LOSS, label=_t("old_loss", lang, a=base + 1, b=cutoff_year)))
+    for code in codes:
+        label = _t("year", lang, y=base + code)
+        handles.append(Patch(color=_year_colour(code - cutoff_code), label=label))
+    if shown["nodata"]:
+        _hatch_nodata(ax, loss)
+        handles.append(_nodata_patch(lang))
+    return handles
+
+
+def _nodata_patch(lang: str) -> Patch:
+    return Patch(facecolor=NODATA, edgecolor=HATCH, hatch="///", label=_t("nodata", lang))
+
+
+def _no_raster(ax: Axes, lang: str) -> list[Line2D | Patch]:
+    """Without a loss window the whole view is "no data"."""
+    ax.add_patch(
+        Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=NODATA, edgecolor=HATCH,
+                  hatch="///", lw=0)
+    )  # fmt: skip
+    return [_nodata_patch(lang)]
+
+
+def _frame(ax: Axes, view: tuple[float, float, float, float], lang: str) -> None:
+    """Limits true to scale on the ground, degree ticks, scale bar and north arrow."""
+    left, right, bottom, top = view
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    lat = (bottom + top) / 2
+    ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.01), adjustable="box")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(3))
+        axis.set_major_formatter(FormatStrFormatter("%.4f"))
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel(_t("lon", lang), fontsize=8)
+    ax.set_ylabel(_t("lat", lang), fontsize=8)
+    _scale_and_north(ax, right - left, lat)
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # Plot ids from uploads may use characters the bundled font lacks: draw boxes, quietly.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    write_bytes(path, buf.getvalue())
+    return path
 
 
 def render_plot_map(
@@ -189,61 +282,26 @@ def render_plot_map(
     """Draw the plot over its loss pixels; without a loss window, the outline and a note."""
     fig = Figure(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.13, 0.12, 0.52, 0.78))
-    left, right, bottom, top = _view(geometry, loss_window)
+    # Map on top, legend and notes below it: long legend labels never squeeze the map.
+    ax = fig.add_axes((0.14, 0.29, 0.82, 0.63))
     handles: list[Line2D | Patch] = [Line2D([], [], color=OUTLINE, lw=2, label=_t("outline", lang))]
-
     if loss_window is not None:
-        cutoff_code = cutoff_year - loss_year_base
-        rgba, shown, codes = _layers(loss_window, treecover_window,
-                                     threshold=treecover_threshold, cutoff_code=cutoff_code)  # fmt: skip
-        ax.imshow(rgba, extent=(left, right, bottom, top), interpolation="nearest", origin="upper")
-        if shown["nodata"]:
-            _hatch_nodata(ax, loss_window)
-        if shown["forest"]:
-            label = _t("forest", lang, t=treecover_threshold)
-            handles.append(Patch(color=FOREST, label=label))
-        if shown["old_loss"]:
-            label = _t("old_loss", lang, a=loss_year_base + 1, b=cutoff_year)
-            handles.append(Patch(color=OLD_LOSS, label=label))
-        for code in codes:
-            label = _t("year", lang, y=loss_year_base + code)
-            handles.append(Patch(color=_year_colour(code - cutoff_code), label=label))
-        if shown["nodata"]:
-            handles.append(Patch(facecolor=NODATA, edgecolor="#9e9e9e", hatch="///",
-                                 label=_t("nodata", lang)))  # fmt: skip
+        handles += _raster_layers(ax, loss_window, treecover_window, lang=lang,
+                                  threshold=treecover_threshold, cutoff_year=cutoff_year,
+                                  base=loss_year_base)  # fmt: skip
     else:
-        text = _t("no_loss_data", lang) + (f"\n{note}" if note else "")
-        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9,
-                wrap=True, parse_math=False,
-                bbox={"facecolor": "white", "edgecolor": "#9e9e9e"})  # fmt: skip
-
+        handles += _no_raster(ax, lang)
+        note = _t("no_loss_data", lang) + (f". {note}" if note else ".")
     _draw_outline(ax, geometry)
-    ax.set_xlim(left, right)
-    ax.set_ylim(bottom, top)
-    lat = (bottom + top) / 2
-    ax.set_aspect(1 / max(math.cos(math.radians(lat)), 0.01), adjustable="box")
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(MaxNLocator(3))
-        axis.set_major_formatter(FormatStrFormatter("%.4f"))
-    ax.tick_params(labelsize=7)
-    ax.set_xlabel(_t("lon", lang), fontsize=8)
-    ax.set_ylabel(_t("lat", lang), fontsize=8)
-    _scale_and_north(ax, right - left, lat)
+    _frame(ax, _view(geometry, loss_window), lang)
     ax.set_title(_shorten(title, 70), fontsize=10, parse_math=False)
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.67, 0.9), fontsize=8,
-               frameon=False)  # fmt: skip
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.04, 0.2), ncol=3,
+               fontsize=7.5, frameon=False, columnspacing=1.2)  # fmt: skip
+    if note:
+        fig.text(0.05, 0.075, _shorten(note, 150), fontsize=8, wrap=True, parse_math=False)
     if credit:
-        fig.text(0.02, 0.015, _shorten(credit, 110), fontsize=6, color="#555555",
-                 parse_math=False)  # fmt: skip
-
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        # Plot ids from uploads may use characters the bundled font lacks: draw boxes, quietly.
-        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    write_bytes(path, buf.getvalue())
-    return path
+        fig.text(0.05, 0.02, _shorten(credit, 120), fontsize=6, color="#555555", parse_math=False)
+    return _save(fig, path)
 
 
 def _shorten(text: str, limit: int) -> str:

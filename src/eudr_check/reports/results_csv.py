@@ -61,8 +61,9 @@ def _loss_years(ds: Dataset, records: list[PlotRecord], first: int) -> list[int]
 
 def _dataset_columns(ds: Dataset, years: list[int]) -> list[str]:
     if ds.role is Role.ALERTS:
-        return [f"{ds.id}_{c}" for c in ("nodata_pct", "alert_count", "alert_area_ha",
-                                          "alert_latest")]  # fmt: skip
+        return [
+            f"{ds.id}_{c}" for c in ("nodata_pct", "alert_count", "alert_area_ha", "alert_latest")
+        ]
     cols = ["forest_2020_ha", "forest_2020_pct", "loss_after_cutoff_ha", "nodata_pct"]
     return [f"{ds.id}_{c}" for c in cols] + [f"{ds.id}_loss_{y}_ha" for y in years]
 
@@ -87,8 +88,15 @@ def write_results_csv(run: CheckRun, path: Path) -> Path:
     records = plot_records(run)
     first_year = run.catalog.cutoff_date.year + 1
     datasets = [(ds, _loss_years(ds, records, first_year)) for ds in run.catalog.enabled]
-    header = ["plot_id", "producer_name", "production_place", "commodity", "verdict",
-              "verdict_es", "area_ha"]  # fmt: skip
+    header = [
+        "plot_id",
+        "producer_name",
+        "production_place",
+        "commodity",
+        "verdict",
+        "verdict_es",
+        "area_ha",
+    ]
     for ds, years in datasets:
         header += _dataset_columns(ds, years)
     header += ["reasons_es", "reasons_en", "finding_codes"]
@@ -96,9 +104,15 @@ def write_results_csv(run: CheckRun, path: Path) -> Path:
     lines = [",".join(_cell(h) for h in header)]
     for rec in records:
         r = rec.result
-        row: list[Cell] = [rec.plot_id, rec.producer_name, rec.production_place, rec.commodity,
-                           r.verdict.value, verdict_text(r.verdict, "es"),
-                           _round(r.area_ha, 4)]  # fmt: skip
+        row: list[Cell] = [
+            rec.plot_id,
+            rec.producer_name,
+            rec.production_place,
+            rec.commodity,
+            r.verdict.value,
+            verdict_text(r.verdict, "es"),
+            _round(r.area_ha, 4),
+        ]
         for ds, years in datasets:
             row += _dataset_cells(ds, r.stats_for(ds.id), years)
         codes = dict.fromkeys(f.code.value for f in rec.findings)

@@ -1,0 +1,392 @@
+"""The HTML summary of a check run: one self-contained page, Spanish or English.
+
+No external resources (it must open offline and be archived as evidence): inline CSS, maps as
+relative links. Every value from an uploaded file goes through `html.escape`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from html import escape
+from pathlib import Path
+from urllib.parse import quote
+
+from eudr_check.models import DatasetStats, Verdict
+from eudr_check.reports.atomic import write_text
+from eudr_check.reports.due_diligence import PlotRecord, plot_records
+from eudr_check.run import CheckRun
+from eudr_check.verdict_messages import verdict_text
+
+SAMPLE_DATA_DIR = "sample_data"  # the bundled synthetic rasters
+
+_T: dict[str, tuple[str, str]] = {
+    "title": ("Informe de debida diligencia EUDR", "EUDR due diligence report"),
+    "run": ("Ejecución", "Run"),
+    "date": ("Fecha", "Date"),
+    "tool": ("Versión de la herramienta", "Tool version"),
+    "cutoff": ("Fecha de corte", "Cut-off date"),
+    "input": ("Archivo de parcelas", "Plot file"),
+    "datasets": ("Conjuntos de datos", "Datasets"),
+    "version": ("Versión", "Version"),
+    "licence": ("Licencia", "Licence"),
+    "attribution": ("Atribución", "Attribution"),
+    "results": ("Resultados", "Results"),
+    "plots": ("Parcelas", "Plots"),
+    "plot": ("Parcela", "Plot"),
+    "producer": ("Productor", "Producer"),
+    "place": ("Lugar de producción", "Production place"),
+    "country": ("País", "Country"),
+    "commodity": ("Producto", "Commodity"),
+    "area": ("Área (ha)", "Area (ha)"),
+    "declared": ("Área declarada (ha)", "Declared area (ha)"),
+    "analysed": ("Área analizada (ha)", "Analysed area (ha)"),
+    "verdict": ("Veredicto", "Verdict"),
+    "reasons": ("Motivos", "Reasons"),
+    "flagged": ("Parcelas que requieren atención", "Plots that need attention"),
+    "none_flagged": ("Ninguna parcela requiere atención.", "No plot needs attention."),
+    "map": ("Mapa de la parcela {id}", "Map of plot {id}"),
+    "no_map": ("Mapa no disponible.", "Map not available."),
+    "stats": ("Estadísticas por conjunto de datos", "Statistics per dataset"),
+    "dataset": ("Conjunto de datos", "Dataset"),
+    "forest2020": ("Bosque 2020 (ha, %)", "Forest 2020 (ha, %)"),
+    "loss": ("Pérdida tras el corte (ha)", "Loss after cut-off (ha)"),
+    "by_year": ("Pérdida por año (ha)", "Loss by year (ha)"),
+    "nodata": ("Sin datos (%)", "No data (%)"),
+    "alerts": ("Alertas", "Alerts"),
+    "notes": ("Notas", "Notes"),
+    "missing": ("falta el mosaico {tiles}", "missing tile {tiles}"),
+    "findings": ("Observaciones de la geometría", "Geometry findings"),
+    "no_findings": ("Sin observaciones.", "No findings."),
+    "buffered": ("Punto analizado como círculo", "Point analysed as a circle"),
+    "yes": ("sí", "yes"),
+    "about": ("Cómo leer los veredictos", "How to read the verdicts"),
+}
+
+_SEVERITY = {
+    "error": ("error", "error"),
+    "warning": ("aviso", "warning"),
+    "repaired": ("reparado", "repaired"),
+}
+
+_EXPLAIN: dict[Verdict, tuple[str, str]] = {
+    Verdict.DEFORESTATION_FREE: (
+        "Ningún conjunto de datos muestra pérdida de bosque después del {cutoff} ni bosque en "
+        "2020 en más del {forest} % de la parcela.",
+        "No dataset shows forest loss after {cutoff} or forest in 2020 on more than {forest} % "
+        "of the plot.",
+    ),
+    Verdict.NEEDS_REVIEW: (
+        "Pérdida de bosque pequeña después del corte, una alerta de deforestación, o bosque en "
+        "2020 en más del {forest} % de la parcela sin pérdida posterior.",
+        "Small forest loss after the cut-off, a deforestation alert, or forest in 2020 on more "
+        "than {forest} % of the plot with no loss since.",
+    ),
+    Verdict.DEFORESTATION_DETECTED: (
+        "Pérdida de bosque después del {cutoff} dentro del bosque de 2020 de al menos {ha} ha o "
+        "del {loss} % de la parcela, en algún conjunto de datos.",
+        "Forest loss after {cutoff} inside 2020 forest of at least {ha} ha or {loss} % of the "
+        "plot, in any dataset.",
+    ),
+    Verdict.UNDETERMINED: (
+        "Un error de geometría sin reparar, un mosaico que falta o sin datos en más del "
+        "{nodata} % de la parcela. Nunca se muestra como libre de deforestación.",
+        "An unrepaired geometry error, a missing tile, or no data over more than {nodata} % of "
+        "the plot. Never shown as deforestation-free.",
+    ),
+}
+
+_NOTES: dict[str, tuple[str, str]] = {
+    "agroforestry": (
+        "Los sistemas agroforestales, como el café y el cacao bajo sombra, no son bosque según "
+        "el art. 2(6) del Reglamento (UE) 2023/1115, pero los mapas de bosque no los distinguen "
+        "del bosque. Muchas parcelas de café mostrarán «bosque en 2020» sin pérdida: eso pide "
+        "revisión con evidencia de campo (fotos, edad del cultivo), no es una infracción.",
+        "Agroforestry, such as shade-grown coffee and cocoa, is not forest under Art. 2(6) of "
+        "Regulation (EU) 2023/1115, but forest maps cannot tell it from forest. Many coffee "
+        "plots will show “forest in 2020” without loss: that calls for review with field "
+        "evidence (photos, age of the crop), not a violation.",
+    ),
+    "points": (
+        "Las parcelas dadas como punto se analizaron como un círculo de su área declarada "
+        "({ha} ha si no la declaran).",
+        "Plots given as a point were analysed as a circle of their declared area ({ha} ha if "
+        "none is declared).",
+    ),
+    "licences": (
+        "Los conjuntos de datos se usan según sus licencias, que exigen la atribución indicada "
+        "arriba.",
+        "The datasets are used under their licences, which require the attribution given above.",
+    ),
+    "sample": (
+        "Los datos de bosque de esta ejecución son los datos de muestra incluidos "
+        "(sample_data), que son sintéticos: estos veredictos no sirven como evidencia.",
+        "The forest data of this run is the bundled sample data (sample_data), which is "
+        "synthetic: these verdicts are not evidence.",
+    ),
+}
+
+# Defence in depth: even text that slipped past escaping can never run as a script.
+_CSP = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;
+max-width:70rem;padding:0 1rem;color:#212121;line-height:1.4}
+h1{font-size:1.6rem;margin-bottom:.3rem}h2{margin-top:2rem;border-bottom:2px solid #e0e0e0}
+table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.9rem}
+th,td{border:1px solid #e0e0e0;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.n{text-align:right;white-space:nowrap}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;margin:.5rem 0}
+dl.meta dt{font-weight:600}dl.meta dd{margin:0;overflow-wrap:anywhere}
+.badge{display:inline-block;padding:.15rem .55rem;border-radius:1rem;font-size:.85rem;
+font-weight:600;white-space:nowrap}
+.v-deforestation_free{background:#2e7d32;color:#fff}.v-needs_review{background:#f9a825;color:#000}
+.v-deforestation_detected{background:#c62828;color:#fff}.v-undetermined{background:#616161;color:#fff}
+.counts .badge{font-size:1rem;margin:0 .5rem .5rem 0}
+section.plot{border:1px solid #e0e0e0;border-radius:.4rem;padding:0 1rem 1rem;margin:1.5rem 0;
+break-inside:avoid}
+section.plot img{max-width:100%;height:auto;border:1px solid #e0e0e0}
+.warn{background:#fff3e0;border-left:4px solid #f9a825;padding:.5rem 1rem}
+footer{margin-top:2.5rem;font-size:.9rem;color:#424242}
+"""
+
+
+def _t(key: str, lang: str, **kw: object) -> str:
+    es, en = _T[key]
+    return (es if lang == "es" else en).format(**kw)
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "es" else pair[1]
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if 0 < abs(value) < 0.1 and digits == 2:
+        return f"{value:.2g}"  # 0.06, 0.0012: small areas keep two significant digits
+    return f"{value:.{digits}f}"
+
+
+def _badge(verdict: Verdict, lang: str, extra: str = "") -> str:
+    return (
+        f'<span class="badge v-{verdict.value}">{escape(verdict_text(verdict, lang))}{extra}</span>'
+    )
+
+
+def _cells(values: list[str], numeric: frozenset[int] = frozenset()) -> str:
+    """A table row; values must already be escaped."""
+    tds = "".join(
+        f'<td class="n">{v}</td>' if i in numeric else f"<td>{v}</td>" for i, v in enumerate(values)
+    )
+    return f"<tr>{tds}</tr>"
+
+
+def _head_row(labels: list[str]) -> str:
+    return "<tr>" + "".join(f"<th>{escape(label)}</th>" for label in labels) + "</tr>"
+
+
+def _run_date(run: CheckRun) -> str:
+    started = run.started
+    if started.tzinfo is not None:
+        return started.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return started.strftime("%Y-%m-%d %H:%M")
+
+
+def _header(run: CheckRun, lang: str) -> str:
+    items = [
+        ("input", run.input_name),
+        ("date", _run_date(run)),
+        ("tool", f"eudr-check {run.tool_version}"),
+        ("cutoff", run.catalog.cutoff_date.isoformat()),
+        ("run", run.run_id),
+    ]
+    rows = "".join(f"<dt>{escape(_t(k, lang))}</dt><dd>{escape(v)}</dd>" for k, v in items)
+    title = escape(f"{_t('title', lang)}: {run.input_name}")
+    return f'<header><h1>{title}</h1><dl class="meta">{rows}</dl></header>'
+
+
+def _datasets(run: CheckRun, lang: str) -> str:
+    head = _head_row([_t(k, lang) for k in ("dataset", "version", "licence", "attribution")])
+    rows = [
+        _cells(
+            [
+                f"<strong>{escape(d.id)}</strong><br>{escape(d.title)}",
+                escape(d.version),
+                escape(d.licence),
+                escape(d.attribution),
+            ]
+        )
+        for d in run.catalog.enabled
+    ]
+    return f"<h2>{escape(_t('datasets', lang))}</h2><table>{head}{''.join(rows)}</table>"
+
+
+def _counts(records: list[PlotRecord], lang: str) -> str:
+    counts = Counter(r.result.verdict for r in records)
+    badges = "".join(_badge(v, lang, f": {counts.get(v, 0)}") for v in Verdict)
+    total = escape(f"{_t('plots', lang)}: {len(records)}")
+    return f'<h2>{escape(_t("results", lang))}</h2><p>{total}</p><p class="counts">{badges}</p>'
+
+
+def _reasons(rec: PlotRecord, lang: str) -> str:
+    items = "".join(f"<li>{escape(item.message(lang))}</li>" for item in rec.result.reasons)
+    return f"<ul>{items}</ul>" if items else ""
+
+
+def _plot_table(records: list[PlotRecord], lang: str) -> str:
+    head = _head_row(
+        [_t(k, lang) for k in ("plot", "producer", "place", "area", "verdict", "reasons")]
+    )
+    rows = []
+    for rec in records:
+        link = f'<a href="#plot-{rec.index}">{escape(rec.plot_id)}</a>'
+        plot = link if rec.result.verdict is not Verdict.DEFORESTATION_FREE else escape(rec.plot_id)
+        rows.append(
+            _cells(
+                [
+                    plot,
+                    escape(rec.producer_name or ""),
+                    escape(rec.production_place or ""),
+                    _num(rec.result.area_ha),
+                    _badge(rec.result.verdict, lang),
+                    _reasons(rec, lang),
+                ],
+                numeric=frozenset({3}),
+            )
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _stats_row(s: DatasetStats, lang: str) -> str:
+    forest = "–"
+    if s.forest_2020_ha is not None:
+        share = s.forest_2020_fraction
+        forest = f"{_num(s.forest_2020_ha)} ({_num(None if share is None else 100 * share, 1)} %)"
+    years = ", ".join(f"{y}: {_num(ha)}" for y, ha in s.loss_by_year if ha > 0) or "–"
+    alerts = "–"
+    if s.alert_count is not None:
+        alerts = f"{s.alert_count} ({_num(s.alert_area_ha)} ha; {s.alert_latest or '–'})"
+    notes = []
+    if s.missing_tiles:
+        notes.append(_t("missing", lang, tiles=", ".join(s.missing_tiles)))
+    if s.error:
+        notes.append(s.error)
+    return _cells(
+        [
+            f"{escape(s.dataset_id)} {escape(s.version)}",
+            escape(forest),
+            _num(s.loss_after_cutoff_ha),
+            escape(years),
+            _num(100 * s.nodata_fraction, 1),
+            escape(alerts),
+            escape("; ".join(notes)),
+        ],
+        numeric=frozenset({2, 4}),
+    )
+
+
+def _map_link(plot_id: str, maps: dict[str, Path], base: Path, lang: str) -> str:
+    target = maps.get(plot_id)
+    if target is None:
+        return f"<p>{escape(_t('no_map', lang))}</p>"
+    rel = Path(os.path.relpath(target, base)).as_posix()
+    alt = escape(_t("map", lang, id=plot_id))
+    return f'<p><img src="{escape(quote(rel))}" alt="{alt}" width="600" height="600"></p>'
+
+
+def _plot_section(rec: PlotRecord, lang: str, maps: dict[str, Path], base: Path) -> str:
+    r = rec.result
+    meta = [
+        ("producer", rec.producer_name),
+        ("place", rec.production_place),
+        ("country", rec.producer_country),
+        ("commodity", rec.commodity),
+        ("declared", _num(rec.declared_area_ha)),
+        ("analysed", _num(r.area_ha)),
+    ]
+    if r.buffered_point:
+        meta.append(("buffered", _t("yes", lang)))
+    dl = "".join(f"<dt>{escape(_t(k, lang))}</dt><dd>{escape(v or '–')}</dd>" for k, v in meta)
+    head = _head_row(
+        [
+            _t(k, lang)
+            for k in ("dataset", "forest2020", "loss", "by_year", "nodata", "alerts", "notes")
+        ]
+    )
+    stats = "".join(_stats_row(s, lang) for s in r.stats)
+    findings = (
+        "".join(
+            f"<li><strong>{escape(_pick(_SEVERITY[f.severity.value], lang))}</strong> "
+            f"<code>{escape(f.code.value)}</code>: {escape(f.message(lang))}</li>"
+            for f in rec.findings
+        )
+        or f"<li>{escape(_t('no_findings', lang))}</li>"
+    )
+    return (
+        f'<section class="plot" id="plot-{rec.index}">'
+        f"<h3>{escape(_t('plot', lang))} {escape(rec.plot_id)} {_badge(r.verdict, lang)}</h3>"
+        f'<dl class="meta">{dl}</dl>'
+        f"<h4>{escape(_t('reasons', lang))}</h4>{_reasons(rec, lang)}"
+        f"{_map_link(rec.plot_id, maps, base, lang)}"
+        f"<h4>{escape(_t('stats', lang))}</h4><table>{head}{stats}</table>"
+        f"<h4>{escape(_t('findings', lang))}</h4><ul>{findings}</ul></section>"
+    )
+
+
+def _sample_note(run: CheckRun, lang: str) -> str:
+    """Results on the bundled synthetic rasters must never pass for evidence."""
+    if run.data_dir.name != SAMPLE_DATA_DIR:
+        return ""
+    return f'<p class="warn">{escape(_pick(_NOTES["sample"], lang))}</p>'
+
+
+def _footer(run: CheckRun, lang: str) -> str:
+    p = run.catalog.verdict
+    values = {
+        "cutoff": run.catalog.cutoff_date.isoformat(),
+        "forest": f"{100 * p.review_forest_fraction:g}",
+        "ha": f"{p.detected_loss_ha:g}",
+        "loss": f"{100 * p.detected_loss_fraction:g}",
+        "nodata": f"{100 * p.undetermined_nodata_fraction:g}",
+    }
+    items = "".join(
+        f"<dt>{_badge(v, lang)}</dt><dd>{escape(_pick(_EXPLAIN[v], lang).format(**values))}</dd>"
+        for v in Verdict
+    )
+    notes = [
+        _pick(_NOTES["agroforestry"], lang),
+        _pick(_NOTES["points"], lang).format(ha=f"{p.point_area_ha:g}"),
+        _pick(_NOTES["licences"], lang),
+    ]
+    paras = "".join(f"<p>{escape(n)}</p>" for n in notes)
+    return (
+        f"<footer><h2>{escape(_t('about', lang))}</h2>"
+        f'<dl class="meta">{items}</dl>{paras}{_sample_note(run, lang)}</footer>'
+    )
+
+
+def write_html_summary(
+    run: CheckRun, path: Path, *, lang: str = "es", maps: dict[str, Path]
+) -> Path:
+    lang = "es" if lang == "es" else "en"
+    records = plot_records(run)
+    flagged = [r for r in records if r.result.verdict is not Verdict.DEFORESTATION_FREE]
+    base = path.parent
+    sections = "".join(_plot_section(r, lang, maps, base) for r in flagged) or (
+        f"<p>{escape(_t('none_flagged', lang))}</p>"
+    )
+    sample = _sample_note(run, lang)
+    title = escape(f"{_t('title', lang)}: {run.input_name}")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"{_header(run, lang)}\n{sample}\n{_datasets(run, lang)}\n{_counts(records, lang)}\n"
+        f"{_plot_table(records, lang)}\n<h2>{escape(_t('flagged', lang))}</h2>\n{sections}\n"
+        f"{_footer(run, lang)}\n</body>\n</html>\n"
+    )
+    write_text(path, page)
+    return path
