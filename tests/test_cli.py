@@ -153,3 +153,31 @@ def test_export_traces_summary_language(tmp_path: Path, lang: str, word: str) ->
     assert result.returncode == 0, result.stderr
     assert word in result.stdout
     assert (tmp_path / "eu" / "socios.traces_001.geojson").is_file()
+
+
+def test_check_writes_every_report_for_the_sample(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    result = run(
+        "check", root / "sample_plots" / "cooperativa.geojson", "--datasets",
+        root / "sample_data", "--out", tmp_path, "--lang", "en",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Deforestation detected" in result.stdout
+    for suffix in ("due_diligence.geojson", "results.csv", "summary.html", "manifest.json"):
+        assert (tmp_path / f"cooperativa.{suffix}").stat().st_size > 0
+    manifest = json.loads((tmp_path / "cooperativa.manifest.json").read_text())
+    assert manifest["cutoff_date"] == "2020-12-31"
+    assert {d["id"] for d in manifest["datasets"]} >= {"hansen_gfc", "jrc_gfc2020"}
+    assert all(f["sha256"] for d in manifest["datasets"] for f in d["files"])
+    maps = list((tmp_path / "maps" / "cooperativa").glob("*.png"))
+    flagged = sum(v for k, v in manifest["verdicts"].items() if k != "deforestation_free")
+    assert 0 < len(maps) <= flagged
+
+
+def test_check_with_a_broken_catalog_is_a_clear_error(tmp_path: Path) -> None:
+    catalog = tmp_path / "datasets.yaml"
+    catalog.write_text("cutoff_date: 2020-12-31\ndatasets: [{id: X}]\n")
+    path = _file(tmp_path, feature(poly(square())))
+    result = run("check", path, "--out", tmp_path / "o", "--catalog", catalog)
+    assert result.returncode == 2 and "catalog" in result.stderr
+    assert "Traceback" not in result.stderr
