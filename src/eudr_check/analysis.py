@@ -21,7 +21,7 @@ from eudr_check.datasets.reader import RasterWindow, read_window
 from eudr_check.datasets.tiles import tiles_for_bounds
 from eudr_check.errors import ConfigError
 from eudr_check.models import DatasetStats
-from eudr_check.zonal import Coverage, cell_areas_m2, coverage
+from eudr_check.zonal import cell_areas_m2, coverage
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 _CIRCLE_VERTICES = 64
@@ -53,14 +53,31 @@ def point_circles(
 
 
 @dataclass(slots=True)
-class _Grid:
-    window: RasterWindow
-    cover: list[Coverage]
-    area_m2: NDArray[np.float64]  # per row
+class _Cells:
+    """Every covered cell of every plot of a group, flattened: plot, row, col, weight (m²)."""
 
-    def weights(self, i: int) -> NDArray[np.float64]:
-        c = self.cover[i]
-        return np.asarray(c.fraction * self.area_m2[c.rows], dtype=np.float64)
+    owner: NDArray[np.intp]
+    rows: NDArray[np.intp]
+    cols: NDArray[np.intp]
+    weight: NDArray[np.float64]
+    n: int
+
+    def total(self, mask: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+        """Per plot: the summed weight of the cells where mask holds (all cells if None)."""
+        w = self.weight if mask is None else self.weight * mask
+        return np.bincount(self.owner, w, minlength=self.n).astype(np.float64)
+
+    def by_code(
+        self, mask: NDArray[np.bool_], codes: NDArray[np.int64]
+    ) -> list[list[tuple[int, float]]]:
+        """Per plot: (code, weight) for each code seen where mask holds, in code order."""
+        key = self.owner[mask] * 65536 + codes[mask]
+        keys, inverse = np.unique(key, return_inverse=True)
+        sums = np.bincount(inverse, self.weight[mask], minlength=len(keys))
+        out: list[list[tuple[int, float]]] = [[] for _ in range(self.n)]
+        for k, v in zip(keys.tolist(), sums.tolist(), strict=True):
+            out[k // 65536].append((k % 65536, v))
+        return out
 
 
 @dataclass(slots=True)
@@ -69,9 +86,19 @@ class GroupResult:
     opened: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (dataset, layer)
 
 
-def _grid(window: RasterWindow, shapes: list[shapely.Geometry]) -> _Grid:
+def _cells(window: RasterWindow, shapes: list[shapely.Geometry]) -> _Cells:
     cover = coverage(shapes, window.transform, window.data.shape)
-    return _Grid(window, cover, cell_areas_m2(window.transform, window.data.shape[0]))
+    areas = cell_areas_m2(window.transform, window.data.shape[0])
+    lens = np.fromiter((len(c.fraction) for c in cover), np.intp, len(cover))
+    rows = np.concatenate([c.rows for c in cover]) if cover else np.zeros(0, np.intp)
+    cols = np.concatenate([c.cols for c in cover]) if cover else np.zeros(0, np.intp)
+    frac = np.concatenate([c.fraction for c in cover]) if cover else np.zeros(0)
+    owner = np.repeat(np.arange(len(cover)), lens)
+    return _Cells(owner, rows, cols, frac * areas[rows], len(cover))
+
+
+def _share(part: NDArray[np.float64], total: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.divide(part, total, out=np.ones_like(total), where=total > 0)
 
 
 def analyse_group(
@@ -103,6 +130,8 @@ def _padded(b: NDArray[np.float64]) -> tuple[float, float, float, float]:
 def _with_tile_problems(
     s: DatasetStats, ds: Dataset, windows: dict[str, RasterWindow], shape: shapely.Geometry
 ) -> DatasetStats:
+    if not any(w.missing_tiles or w.errors for w in windows.values()):
+        return s
     needed = set(tiles_for_bounds(ds.tiles, tuple(shape.bounds)))
     missing = sorted({t for w in windows.values() for t in w.missing_tiles} & needed)
     errors = sorted({m for w in windows.values() for t, m in w.errors.items() if t in needed})
@@ -144,32 +173,31 @@ def _forest_loss(
     ds: Dataset, windows: dict[str, RasterWindow], shapes: list[shapely.Geometry], cutoff_year: int
 ) -> list[DatasetStats]:
     tc, ly = windows["treecover2000"], windows["lossyear"]
-    grid = _grid(tc, shapes)
+    cells = _cells(tc, shapes)
     threshold = int(ds.encoding.get("treecover_threshold", 10))
     base = int(ds.encoding.get("loss_year_base", 2000))
     first_code = cutoff_year + 1 - base  # 21 for a 2020 cut-off
-    nodata_all = tc.nodata | ly.nodata
-    out = []
-    for i in range(len(shapes)):
-        w = grid.weights(i)
-        c = grid.cover[i]
-        tcv = tc.data[c.rows, c.cols].astype(np.int64)
-        lyv = ly.data[c.rows, c.cols].astype(np.int64)
-        nd = nodata_all[c.rows, c.cols]
-        total = float(w.sum())
-        forest2000 = (tcv >= threshold) & ~nd
-        lost_before = (lyv >= 1) & (lyv < first_code)
-        after = forest2000 & (lyv >= first_code)
-        years = {}
-        for code in np.unique(lyv[after]).tolist():
-            years[base + int(code)] = _ha(float(w[after & (lyv == code)].sum()))
-        out.append(DatasetStats(
-            ds.id, ds.version, _ha(total), float(w[nd].sum()) / total if total else 1.0,
-            forest_2020_ha=_ha(float(w[forest2000 & ~lost_before].sum())),
-            loss_after_cutoff_ha=_ha(float(w[after].sum())),
-            loss_by_year=tuple(sorted(years.items())),
-        ))  # fmt: skip
-    return out
+    r, c = cells.rows, cells.cols
+    tcv = tc.data[r, c].astype(np.int64)
+    lyv = ly.data[r, c].astype(np.int64)
+    nd = tc.nodata[r, c] | ly.nodata[r, c]
+    forest2000 = (tcv >= threshold) & ~nd
+    lost_before = (lyv >= 1) & (lyv < first_code)
+    after = forest2000 & (lyv >= first_code)
+    total = cells.total()
+    nodata = _share(cells.total(nd), total)
+    forest = cells.total(forest2000 & ~lost_before)
+    loss = cells.total(after)
+    years = cells.by_code(after, lyv)
+    return [
+        DatasetStats(
+            ds.id, ds.version, _ha(float(total[i])), float(nodata[i]),
+            forest_2020_ha=_ha(float(forest[i])),
+            loss_after_cutoff_ha=_ha(float(loss[i])),
+            loss_by_year=tuple((base + code, _ha(m2)) for code, m2 in years[i]),
+        )
+        for i in range(len(shapes))
+    ]  # fmt: skip
 
 
 def _forest_2020(
@@ -178,68 +206,66 @@ def _forest_2020(
 ) -> list[DatasetStats]:  # fmt: skip
     """Forest 2020 from a forest map; loss after the cut-off from the loss layer it names,
     sampled at the forest map's cell centres (the map has no loss of its own)."""
-    grid = _grid(forest, shapes)
+    cells = _cells(forest, shapes)
     values = [int(v) for v in ds.encoding.get("forest_values", [1])]
     src = catalog.get(str(ds.encoding.get("loss_from")))
-    first_code = catalog.cutoff_date.year + 1 - int(src.encoding.get("loss_year_base", 2000))
+    base = int(src.encoding.get("loss_year_base", 2000))
+    first_code = catalog.cutoff_date.year + 1 - base
     t, lt = forest.transform, lossyear.transform
-    out = []
-    for i in range(len(shapes)):
-        c = grid.cover[i]
-        w = grid.weights(i)
-        total = float(w.sum())
-        nd = forest.nodata[c.rows, c.cols]
-        is_forest = np.isin(forest.data[c.rows, c.cols], values) & ~nd
-        # Cell centres of the forest map, located on the loss layer's grid.
-        lon = t.c + (c.cols + 0.5) * t.a
-        lat = t.f + (c.rows + 0.5) * t.e
-        lcol = np.floor((lon - lt.c) / lt.a).astype(np.intp)
-        lrow = np.floor((lat - lt.f) / lt.e).astype(np.intp)
-        h, wd = lossyear.data.shape
-        inside = (lrow >= 0) & (lrow < h) & (lcol >= 0) & (lcol < wd)
-        code = np.zeros(len(lon), np.int64)
-        code[inside] = lossyear.data[lrow[inside], lcol[inside]]
-        loss_nd = np.ones(len(lon), bool)
-        loss_nd[inside] = lossyear.nodata[lrow[inside], lcol[inside]]
-        after = is_forest & (code >= first_code) & ~loss_nd
-        years = {}
-        base = int(src.encoding.get("loss_year_base", 2000))
-        for y in np.unique(code[after]).tolist():
-            years[base + int(y)] = _ha(float(w[after & (code == y)].sum()))
-        out.append(DatasetStats(
-            ds.id, ds.version, _ha(total), float(w[nd].sum()) / total if total else 1.0,
-            forest_2020_ha=_ha(float(w[is_forest].sum())),
-            loss_after_cutoff_ha=_ha(float(w[after].sum())),
-            loss_by_year=tuple(sorted(years.items())),
-        ))  # fmt: skip
-    return out
+    r, c = cells.rows, cells.cols
+    nd = forest.nodata[r, c]
+    is_forest = np.isin(forest.data[r, c], values) & ~nd
+    # Cell centres of the forest map, located on the loss layer's grid.
+    lcol = np.floor((t.c + (c + 0.5) * t.a - lt.c) / lt.a).astype(np.intp)
+    lrow = np.floor((t.f + (r + 0.5) * t.e - lt.f) / lt.e).astype(np.intp)
+    h, w = lossyear.data.shape
+    inside = (lrow >= 0) & (lrow < h) & (lcol >= 0) & (lcol < w)
+    code = np.zeros(len(r), np.int64)
+    code[inside] = lossyear.data[lrow[inside], lcol[inside]]
+    loss_nd = np.ones(len(r), bool)
+    loss_nd[inside] = lossyear.nodata[lrow[inside], lcol[inside]]
+    after = is_forest & (code >= first_code) & ~loss_nd
+    total = cells.total()
+    nodata = _share(cells.total(nd), total)
+    area = cells.total(is_forest)
+    loss = cells.total(after)
+    years = cells.by_code(after, code)
+    return [
+        DatasetStats(
+            ds.id, ds.version, _ha(float(total[i])), float(nodata[i]),
+            forest_2020_ha=_ha(float(area[i])),
+            loss_after_cutoff_ha=_ha(float(loss[i])),
+            loss_by_year=tuple((base + y, _ha(m2)) for y, m2 in years[i]),
+        )
+        for i in range(len(shapes))
+    ]  # fmt: skip
 
 
 def _alerts(
     ds: Dataset, alerts: RasterWindow, shapes: list[shapely.Geometry], cutoff: dt.date
 ) -> list[DatasetStats]:
-    grid = _grid(alerts, shapes)
+    cells = _cells(alerts, shapes)
     origin = dt.date.fromisoformat(str(ds.encoding.get("date_origin", "2014-12-31")))
     divisor = int(ds.encoding.get("confidence_divisor", 10000))
     first_day = (cutoff - origin).days + 1
-    out = []
-    for i in range(len(shapes)):
-        c = grid.cover[i]
-        w = grid.weights(i)
-        total = float(w.sum())
-        v = alerts.data[c.rows, c.cols].astype(np.int64)
-        # Value 0 is "no alert", not "no data": alert layers cover everything they monitor.
-        days = v % divisor
-        after = (v > 0) & (days >= first_day)
-        latest = (
-            (origin + dt.timedelta(days=int(days[after].max()))).isoformat()
-            if after.any()
-            else None
+    r, c = cells.rows, cells.cols
+    v = alerts.data[r, c].astype(np.int64)
+    # Value 0 is "no alert", not "no data": alert layers cover everything they monitor, so only
+    # cells no file covered are missing.
+    days = v % divisor
+    after = (v > 0) & (days >= first_day)
+    total = cells.total()
+    missing = _share(cells.total(alerts.outside[r, c]), total)
+    count = np.bincount(cells.owner[after], minlength=len(shapes))
+    area = cells.total(after)
+    latest = np.full(len(shapes), -1, np.int64)
+    np.maximum.at(latest, cells.owner[after], days[after])
+    return [
+        DatasetStats(
+            ds.id, ds.version, _ha(float(total[i])), float(missing[i]),
+            alert_count=int(count[i]), alert_area_ha=_ha(float(area[i])),
+            alert_latest=(origin + dt.timedelta(days=int(latest[i]))).isoformat()
+            if latest[i] >= 0 else None,
         )
-        missing = alerts.outside[c.rows, c.cols]
-        out.append(DatasetStats(
-            ds.id, ds.version, _ha(total), float(w[missing].sum()) / total if total else 1.0,
-            alert_count=int(after.sum()), alert_area_ha=_ha(float(w[after].sum())),
-            alert_latest=latest,
-        ))  # fmt: skip
-    return out
+        for i in range(len(shapes))
+    ]  # fmt: skip

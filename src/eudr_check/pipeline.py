@@ -20,8 +20,10 @@ import shapely
 from eudr_check import __version__
 from eudr_check.analysis import analyse_group, point_circles
 from eudr_check.datasets.catalog import Catalog
+from eudr_check.datasets.reader import open_files
 from eudr_check.models import Code, PlotResult, Severity
 from eudr_check.rules import ValidationReport
+from eudr_check.rules.area import to_equal_area
 from eudr_check.run import CheckRun, FileRecord
 from eudr_check.verdict import decide
 
@@ -84,14 +86,14 @@ def plan(report: ValidationReport, catalog: Catalog) -> list[PlotTask]:
 
 def spatial_chunks(tasks: Sequence[PlotTask], group_deg: float = GROUP_DEG) -> list[list[PlotTask]]:
     """Plots grouped by the cell of a coarse grid their centre falls in, in a stable order."""
+    live = [t for t in tasks if t.shape is not None]
+    if not live:
+        return []
+    xy = shapely.get_coordinates(shapely.centroid([t.shape for t in live]))
+    keys = np.floor(xy[:, ::-1] / group_deg).astype(np.int64)  # (row, col) of the coarse cell
     groups: dict[tuple[int, int], list[PlotTask]] = {}
-    for t in tasks:
-        if t.shape is None:
-            continue
-        c = t.shape.centroid
-        groups.setdefault(
-            (int(np.floor(c.y / group_deg)), int(np.floor(c.x / group_deg))), []
-        ).append(t)
+    for t, (ky, kx) in zip(live, keys.tolist(), strict=True):
+        groups.setdefault((ky, kx), []).append(t)
     return [groups[k] for k in sorted(groups)]
 
 
@@ -102,21 +104,16 @@ def check_chunk(
     shapes = [t.shape for t in chunk]
     group = analyse_group(shapes, catalog, data_dir)
     optional = [d.id for d in catalog.enabled if d.optional]
+    areas = shapely.area(to_equal_area(np.array(shapes, dtype=object))) / 10_000
     results = []
-    for task, stats in zip(chunk, group.stats, strict=True):
-        verdict, reasons = decide(stats, catalog.verdict, optional=optional,
-                                  point_buffer_ha=task.buffered_ha)  # fmt: skip
-        area = float(shapely.area(_equal_area(task.shape))) / 10_000 if task.shape else None
-        results.append(PlotResult(task.plot_id, verdict, reasons, tuple(stats), area,
-                                  task.buffered_ha is not None))  # fmt: skip
+    for task, stats, area in zip(chunk, group.stats, areas.tolist(), strict=True):
+        verdict, reasons = decide(
+            stats, catalog.verdict, optional=optional, point_buffer_ha=task.buffered_ha
+        )
+        buffered = task.buffered_ha is not None
+        results.append(PlotResult(task.plot_id, verdict, reasons, tuple(stats), area, buffered))
     files = {(d, layer, p) for (d, layer), paths in group.opened.items() for p in paths}
     return results, files
-
-
-def _equal_area(shape: shapely.Geometry) -> shapely.Geometry:
-    from eudr_check.rules.area import to_equal_area
-
-    return to_equal_area(np.array([shape], dtype=object))[0]
 
 
 def undetermined_result(task: PlotTask, catalog: Catalog) -> PlotResult:
@@ -143,13 +140,14 @@ def check_plots(
             results[task.row] = undetermined_result(task, catalog)
             if progress:
                 progress(1)
-    for chunk in spatial_chunks(tasks):
-        chunk_results, chunk_files = check_chunk(chunk, catalog, data_dir)
-        files |= chunk_files
-        for task, result in zip(chunk, chunk_results, strict=True):
-            results[task.row] = result
-        if progress:
-            progress(len(chunk))
+    with open_files():
+        for chunk in spatial_chunks(tasks):
+            chunk_results, chunk_files = check_chunk(chunk, catalog, data_dir)
+            files |= chunk_files
+            for task, result in zip(chunk, chunk_results, strict=True):
+                results[task.row] = result
+            if progress:
+                progress(len(chunk))
     name = input_name or (str(report.plots["source_file"].iloc[0]) if len(report.plots) else "")
     return CheckRun(
         run_id=uuid.uuid4().hex,

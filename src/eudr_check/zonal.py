@@ -126,18 +126,20 @@ def coverage(
     steps += np.bincount(sidx[inside], weights=dx[inside], minlength=total + 1)
     cells[:-1] += _column_cumsum(steps[:-1], w, h, present)
 
+    # All windows' covered cells at once; each polygon's cells are then one contiguous slice.
+    idx = np.flatnonzero(cells[:-1] > 1e-12)
+    owner = np.searchsorted(offset, idx, side="right") - 1
+    cc, rr = np.divmod(idx - offset[owner], h[owner])
+    frac = np.minimum(cells[idx], 1.0)
+    gcol = cc + c0[owner]
+    grow = height - 1 - (rr + r0[owner])  # rows from the top
+    ok = (gcol >= 0) & (gcol < width) & (grow >= 0) & (grow < height)
+    owner, gcol, grow, frac = owner[ok], gcol[ok], grow[ok], frac[ok]
+    bounds = np.r_[0, np.cumsum(np.bincount(owner, minlength=n))]
     out: list[Coverage] = []
     for i in range(n):
-        if not present[i]:
-            out.append(_empty())
-            continue
-        block = cells[offset[i] : offset[i] + size[i]].reshape(w[i], h[i])
-        cc, rr = np.nonzero(block > 1e-12)
-        frac = np.minimum(block[cc, rr], 1.0)
-        gcol = cc + c0[i]
-        grow = height - 1 - (rr + r0[i])  # rows from the top
-        ok = (gcol >= 0) & (gcol < width) & (grow >= 0) & (grow < height)
-        out.append(Coverage(grow[ok].astype(np.intp), gcol[ok].astype(np.intp), frac[ok]))
+        a, b = bounds[i], bounds[i + 1]
+        out.append(Coverage(grow[a:b], gcol[a:b], frac[a:b]) if b > a else _empty())
     return out
 
 
