@@ -184,20 +184,7 @@ def _forest_loss(
     forest2000 = (tcv >= threshold) & ~nd
     lost_before = (lyv >= 1) & (lyv < first_code)
     after = forest2000 & (lyv >= first_code)
-    total = cells.total()
-    nodata = _share(cells.total(nd), total)
-    forest = cells.total(forest2000 & ~lost_before)
-    loss = cells.total(after)
-    years = cells.by_code(after, lyv)
-    return [
-        DatasetStats(
-            ds.id, ds.version, _ha(float(total[i])), float(nodata[i]),
-            forest_2020_ha=_ha(float(forest[i])),
-            loss_after_cutoff_ha=_ha(float(loss[i])),
-            loss_by_year=tuple((base + code, _ha(m2)) for code, m2 in years[i]),
-        )
-        for i in range(len(shapes))
-    ]  # fmt: skip
+    return _loss_stats(ds, cells, nd, forest2000 & ~lost_before, after, lyv, base)
 
 
 def _forest_2020(
@@ -225,19 +212,27 @@ def _forest_2020(
     loss_nd = np.ones(len(r), bool)
     loss_nd[inside] = lossyear.nodata[lrow[inside], lcol[inside]]
     after = is_forest & (code >= first_code) & ~loss_nd
+    return _loss_stats(ds, cells, nd, is_forest, after, code, base)
+
+
+def _loss_stats(
+    ds: Dataset, cells: _Cells, nodata: NDArray[np.bool_], forest_2020: NDArray[np.bool_],
+    after: NDArray[np.bool_], codes: NDArray[np.int64], base: int,
+) -> list[DatasetStats]:  # fmt: skip
+    """Per plot: area, nodata share, forest 2020, loss after the cut-off, and loss by year."""
     total = cells.total()
-    nodata = _share(cells.total(nd), total)
-    area = cells.total(is_forest)
+    share = _share(cells.total(nodata), total)
+    forest = cells.total(forest_2020)
     loss = cells.total(after)
-    years = cells.by_code(after, code)
+    years = cells.by_code(after, codes)
     return [
         DatasetStats(
-            ds.id, ds.version, _ha(float(total[i])), float(nodata[i]),
-            forest_2020_ha=_ha(float(area[i])),
+            ds.id, ds.version, _ha(float(total[i])), float(share[i]),
+            forest_2020_ha=_ha(float(forest[i])),
             loss_after_cutoff_ha=_ha(float(loss[i])),
-            loss_by_year=tuple((base + y, _ha(m2)) for y, m2 in years[i]),
+            loss_by_year=tuple((base + code, _ha(m2)) for code, m2 in years[i]),
         )
-        for i in range(len(shapes))
+        for i in range(cells.n)
     ]  # fmt: skip
 
 

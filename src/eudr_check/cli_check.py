@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from eudr_check.cli_common import (
+    CatalogFile,
     Country,
     Crs,
+    DataDir,
     Lang,
     Layer,
     Rules,
@@ -44,13 +46,6 @@ _STYLE = {
     Verdict.UNDETERMINED: "bright_black",
 }
 
-DatasetsDir = Annotated[
-    Path | None,
-    typer.Option("--datasets", help="Folder with the forest rasters (EUDR_CHECK_DATASETS)"),
-]
-CatalogFile = Annotated[
-    Path | None, typer.Option("--catalog", help="Dataset catalog YAML (EUDR_CHECK_CATALOG)")
-]
 Versions = Annotated[
     list[str] | None,
     typer.Option("--dataset-version", help="Override a version, e.g. hansen_gfc=GFC-2025-v1.13"),
@@ -77,7 +72,7 @@ def _versions(items: list[str] | None) -> dict[str, str]:
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="Plot file")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports")],
-    datasets: DatasetsDir = None,
+    datasets: DataDir = None,
     catalog_file: CatalogFile = None,
     dataset_version: Versions = None,
     lang: Lang = "es",

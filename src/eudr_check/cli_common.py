@@ -25,6 +25,14 @@ Country = Annotated[
 Crs = Annotated[str | None, typer.Option("--crs", help="CRS of the coordinates, e.g. EPSG:32717")]
 Layer = Annotated[str | None, typer.Option("--layer", help="GeoPackage layer or XLSX sheet")]
 Rules = Annotated[Path | None, typer.Option("--rules", help="YAML file of rule thresholds")]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--datasets", help="Forest raster folder (default: EUDR_CHECK_DATASETS)"),
+]
+CatalogFile = Annotated[
+    Path | None,
+    typer.Option("--catalog", help="Dataset catalog (default: EUDR_CHECK_CATALOG)"),
+]
 
 T = {
     "summary": ("Resumen de {file}: {n} parcelas", "Summary of {file}: {n} plots"),

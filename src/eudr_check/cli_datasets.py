@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from eudr_check.cli_common import CatalogFile, DataDir, Lang
 from eudr_check.datasets.catalog import Catalog, Dataset, load_catalog
 from eudr_check.datasets.download import (
     Bounds,
@@ -53,14 +54,6 @@ err = Console(stderr=True)
 out = Console()
 T = TypeVar("T")
 
-Lang = Annotated[str, typer.Option("--lang", help="es | en", case_sensitive=False)]
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--datasets", help="Data folder (default: EUDR_CHECK_DATASETS or ./data)"),
-]
-CatalogFile = Annotated[
-    Path | None, typer.Option("--catalog", help="Dataset catalog YAML (default: datasets.yaml)")
-]
 Plots = Annotated[
     Path | None, typer.Option("--plots", help="Plot file: fetch/list the tiles its plots need")
 ]
