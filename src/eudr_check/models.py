@@ -240,6 +240,12 @@ class ReasonItem:
             "message_en": self.message("en"),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReasonItem:
+        return cls(
+            Reason(d["code"]), d.get("dataset_id"), tuple(sorted(d.get("params", {}).items()))
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PlotResult:
@@ -254,3 +260,24 @@ class PlotResult:
 
     def stats_for(self, dataset_id: str) -> DatasetStats | None:
         return next((s for s in self.stats if s.dataset_id == dataset_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plot_id": self.plot_id,
+            "verdict": self.verdict.value,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "stats": [s.to_dict() for s in self.stats],
+            "area_ha": self.area_ha,
+            "buffered_point": self.buffered_point,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlotResult:
+        return cls(
+            plot_id=d["plot_id"],
+            verdict=Verdict(d["verdict"]),
+            reasons=tuple(ReasonItem.from_dict(r) for r in d.get("reasons", [])),
+            stats=tuple(DatasetStats.from_dict(s) for s in d.get("stats", [])),
+            area_ha=d.get("area_ha"),
+            buffered_point=bool(d.get("buffered_point", False)),
+        )
