@@ -3,9 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-.venv/bin/ruff check src tests benchmarks scripts
-.venv/bin/ruff format --check src tests benchmarks scripts
+.venv/bin/ruff check src tests benchmarks scripts flows
+.venv/bin/ruff format --check src tests benchmarks scripts flows
 .venv/bin/mypy
+# A real PostgreSQL (with PostGIS) on 127.0.0.1 for the registry tests, installed if missing.
+if [ -z "${EUDR_CHECK_TEST_PG_URL:-}" ]; then
+  EUDR_CHECK_TEST_PG_URL=$(bash scripts/start_postgres.sh)
+fi
+export EUDR_CHECK_TEST_PG_URL
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

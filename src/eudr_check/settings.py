@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     datasets: Path = Path("data")
     # The dataset catalog; None: EUDR_CHECK_CATALOG, ./config/datasets.yaml, the source tree's.
     catalog: Path | None = None
+    # The plot registry: a SQLite file by default, PostgreSQL by changing this URL.
+    registry_url: str = "sqlite:///eudr_check.db"
+    # An existing Dask scheduler (tcp://host:port); None: a local cluster of processes.
+    dask_address: str | None = None
 
 
 def get_settings() -> Settings:

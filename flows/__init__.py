@@ -1,0 +1,1 @@
+"""Prefect flows: thin shells around the same library calls as the CLI."""

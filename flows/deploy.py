@@ -1,0 +1,31 @@
+"""Deployments: `python -m flows.deploy` serves them (the nightly one on its schedule).
+
+Needs a Prefect server (`prefect server start`) or Prefect Cloud; see the README.
+"""
+
+from __future__ import annotations
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+
+from flows.check import bundle, check, ingest, nightly
+
+NIGHTLY_CRON = "0 2 * * *"
+NIGHTLY_TIMEZONE = "America/Lima"
+
+
+def deployments() -> list[RunnerDeployment]:
+    return [
+        nightly.to_deployment(
+            name="nightly", schedule=Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE),
+            description="Re-check every registered plot whose inputs changed, at 02:00 Lima.",
+        ),
+        ingest.to_deployment(name="ingest"),
+        check.to_deployment(name="check"),
+        bundle.to_deployment(name="bundle"),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    serve(*deployments())

@@ -1,0 +1,20 @@
+"""Plot registry and run history (SQLAlchemy 2; SQLite by default, PostgreSQL/PostGIS option).
+
+with Registry.open() as reg:  # EUDR_CHECK_REGISTRY_URL or sqlite:///eudr_check.db
+    coop = reg.create_organisation("Cooperativa Jaén", "cooperative")
+    summary = reg.register_upload(coop, validate(read_plots(path), fix=True), path.name, sha)
+    report = reg.report_for(reg.current_versions(coop))  # -> pipeline.check_plots(report, ...)
+"""
+
+from eudr_check.store.registry import Registry, StoreError, UploadSummary, default_url
+from eudr_check.store.schema import OrgKind, RunKind, RunStatus
+
+__all__ = [
+    "OrgKind",
+    "Registry",
+    "RunKind",
+    "RunStatus",
+    "StoreError",
+    "UploadSummary",
+    "default_url",
+]

@@ -1,0 +1,236 @@
+"""The registry's tables as typed SQLAlchemy ORM classes (the migrations create the same schema).
+
+Nothing here is ever deleted: plots keep every version (EUDR: 5 years of records), and results
+are keyed by (plot version, fingerprint) so a re-run adds nothing it already has.
+
+Geometries are stored as 2D ISO WKB plus a bounding box (minx, miny, maxx, maxy, indexed) on
+every backend. On PostgreSQL with the postgis extension installed, the migration also adds
+`plot_versions.geom geometry(Geometry, 4326)`, generated from the WKB, with a GiST index; it is
+not mapped here (no GeoAlchemy2 needed): see POSTGIS_EXTRAS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from eudr_check.models import Verdict
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# PostGIS-only schema objects the ORM does not map (column and index of plot_versions), and
+# the table the postgis extension brings along.
+POSTGIS_EXTRAS = frozenset({"geom", "ix_plot_versions_geom"})
+POSTGIS_TABLES = frozenset({"spatial_ref_sys"})
+
+
+class OrgKind(StrEnum):
+    COOPERATIVE = "cooperative"
+    EXPORTER = "exporter"
+
+
+class RunKind(StrEnum):
+    CHECK = "check"
+    NIGHTLY = "nightly"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite keeps no zone: UTC is assumed)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the registry stores UTC timestamps only")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+# JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def _enum(cls: type[StrEnum], name: str) -> sa.Enum:
+    """A VARCHAR with a CHECK constraint holding the enum's values (no native enum types)."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: Json,
+    }
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    """A cooperative lets an exporter use its plots in lots."""
+
+    __tablename__ = "shares"
+
+    cooperative_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), primary_key=True)
+    exporter_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id"), primary_key=True, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    file_name: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    fixed: Mapped[bool]
+    rows: Mapped[int]
+    new_plots: Mapped[int]
+    new_versions: Mapped[int]
+    unchanged: Mapped[int]
+    duplicates: Mapped[int]
+    # Findings not attached to a stored version: whole-file ones, skipped duplicate rows.
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Plot(Base):
+    __tablename__ = "plots"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "plot_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    plot_id: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlotVersion(Base):
+    __tablename__ = "plot_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("plot_pk", "version"),
+        sa.Index("ix_plot_versions_bbox", "minx", "miny", "maxx", "maxy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plot_pk: Mapped[int] = mapped_column(sa.ForeignKey("plots.id"))
+    version: Mapped[int]
+    geometry_wkb: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    minx: Mapped[float | None]
+    miny: Mapped[float | None]
+    maxx: Mapped[float | None]
+    maxy: Mapped[float | None]
+    producer_name: Mapped[str | None] = mapped_column(sa.Text)
+    producer_country: Mapped[str | None] = mapped_column(sa.Text)
+    production_place: Mapped[str | None] = mapped_column(sa.Text)
+    declared_area_ha: Mapped[float | None]
+    commodity: Mapped[str | None] = mapped_column(sa.Text)
+    area_ha: Mapped[float | None]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    original_wkt: Mapped[str | None] = mapped_column(sa.Text)
+    source_layer: Mapped[str | None] = mapped_column(sa.Text)
+    source_index: Mapped[int]
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    upload_id: Mapped[int] = mapped_column(sa.ForeignKey("uploads.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CheckRun(Base):
+    __tablename__ = "check_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "run_kind"))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
+    tool_version: Mapped[str] = mapped_column(sa.String(64))
+    summary: Mapped[dict[str, Any]]
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class PlotResultRow(Base):
+    """The verdict for one plot version under one fingerprint (datasets, thresholds, code)."""
+
+    __tablename__ = "plot_results"
+    __table_args__ = (sa.UniqueConstraint("plot_version_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("check_runs.id"), index=True)
+    plot_version_id: Mapped[int] = mapped_column(sa.ForeignKey("plot_versions.id"))
+    fingerprint: Mapped[str] = mapped_column(sa.Text)
+    verdict: Mapped[Verdict] = mapped_column(_enum(Verdict, "verdict"))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    stats: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    area_ha: Mapped[float | None]
+    buffered_point: Mapped[bool]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Lot(Base):
+    """An exporter's shipment, made of plot versions from cooperatives that shared them."""
+
+    __tablename__ = "lots"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    reference: Mapped[str] = mapped_column(sa.Text)
+    commodity: Mapped[str] = mapped_column(sa.Text)
+    hs_code: Mapped[str | None] = mapped_column(sa.String(16))
+    net_mass_kg: Mapped[float | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LotPlot(Base):
+    __tablename__ = "lot_plots"
+
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), primary_key=True)
+    plot_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("plot_versions.id"), primary_key=True, index=True
+    )

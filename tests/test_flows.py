@@ -1,0 +1,83 @@
+"""The Prefect flows end to end on a temporary Prefect server (started once per session)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from eudr_check.store.registry import Registry
+from flows.check import bundle, check, ingest, nightly
+from flows.deploy import NIGHTLY_CRON, NIGHTLY_TIMEZONE, deployments
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
+DATA = str(ROOT / "sample_data")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _edited_copy(tmp_path: Path, plot_id: str) -> Path:
+    doc = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    for feat in doc["features"]:
+        if feat["properties"].get("plot_id") == plot_id:
+            ring = feat["geometry"]["coordinates"][0]
+            ring[1] = [round(ring[1][0] + 0.00005, 6), ring[1][1]]  # one corner moved ~5 m
+    path = tmp_path / "cooperativa_editada.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_ingest_check_nightly_and_bundle(prefect_server: None, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry:
+        coop = registry.create_organisation("Cooperativa Sol Andino", "cooperative")
+        exporter = registry.create_organisation("Exportadora del Norte", "exporter")
+        registry.share(coop, exporter)
+
+    first = ingest(path=str(SAMPLE), organisation_id=coop, registry_url=url)
+    assert first["new_plots"] > 70 and first["new_versions"] == first["new_plots"]
+
+    done = check(organisation_id=coop, registry_url=url, data_dir=DATA,
+                 out_dir=str(tmp_path / "reports"))  # fmt: skip
+    assert done["analysed"] == first["new_versions"]
+    assert (tmp_path / "reports").is_dir()
+
+    # Nothing changed: the nightly run does no analysis at all.
+    quiet = nightly(registry_url=url, data_dir=DATA)
+    assert quiet["analysed"] == 0 and quiet["run_id"] is None
+
+    # One plot edited: only that plot is analysed again.
+    again = ingest(path=str(_edited_copy(tmp_path, "JAE-001")), organisation_id=coop,
+                   registry_url=url)  # fmt: skip
+    assert again["new_versions"] == 1
+    edited = nightly(registry_url=url, data_dir=DATA)
+    assert edited["analysed"] == 1
+
+    with Registry.open(url) as registry:
+        versions = registry.current_versions(coop)[:10]
+        lot = registry.create_lot(exporter, "LOTE-2026-001", "coffee", "0901", 19200.0, versions)
+    a = Path(bundle(lot_id=lot, out_dir=str(tmp_path / "b1"), registry_url=url, data_dir=DATA))
+    b = Path(bundle(lot_id=lot, out_dir=str(tmp_path / "b2"), registry_url=url, data_dir=DATA))
+    assert a.read_bytes() == b.read_bytes()  # same lot, same results: same bytes
+    with zipfile.ZipFile(a) as z:
+        names = z.namelist()
+        manifest = json.loads(z.read("manifest.json"))
+    assert any(n.startswith("eu_information_system/") for n in names)
+    assert any(n.endswith("summary.html") for n in names)
+    assert set(manifest["files"]) == set(names) - {"manifest.json"}
+
+
+def test_nightly_deployment_runs_at_two_in_lima() -> None:
+    nightly_dep = next(d for d in deployments() if d.name == "nightly")
+    (schedule,) = nightly_dep.schedules
+    assert schedule.schedule.cron == NIGHTLY_CRON == "0 2 * * *"
+    assert schedule.schedule.timezone == NIGHTLY_TIMEZONE == "America/Lima"
