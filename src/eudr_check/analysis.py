@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,10 @@ def analyse_group(
 ) -> GroupResult:  # fmt: skip
     """Statistics of every enabled dataset for plots that lie close together."""
     read: WindowReader = reader or (lambda d, layer, b: read_window(d, layer, b, data_dir))
-    bounds = _padded(shapely.total_bounds(shapes))
+    # One coarsest pixel of margin: a fine grid's cell centres near the box edge must still fall
+    # inside the coarse window they are looked up in (JRC cells on Hansen's loss year).
+    margin = max(d.pixel_deg for d in catalog.enabled) if catalog.enabled else 0.0
+    bounds = _padded(shapely.total_bounds(shapes), margin)
     result = GroupResult([[] for _ in shapes])
     loss_source: dict[str, tuple[RasterWindow, RasterWindow]] = {}
     for ds in catalog.enabled:
@@ -122,8 +126,8 @@ def analyse_group(
     return result
 
 
-def _padded(b: NDArray[np.float64]) -> tuple[float, float, float, float]:
-    pad = 1e-6  # a hair, so cells touched only at the box edge are still read
+def _padded(b: NDArray[np.float64], margin: float) -> tuple[float, float, float, float]:
+    pad = margin + 1e-6  # and a hair, so cells touched only at the box edge are still read
     return (float(b[0]) - pad, float(b[1]) - pad, float(b[2]) + pad, float(b[3]) + pad)
 
 
@@ -203,8 +207,8 @@ def _forest_2020(
     nd = forest.nodata[r, c]
     is_forest = np.isin(forest.data[r, c], values) & ~nd
     # Cell centres of the forest map, located on the loss layer's grid.
-    lcol = np.floor((t.c + (c + 0.5) * t.a - lt.c) / lt.a).astype(np.intp)
-    lrow = np.floor((t.f + (r + 0.5) * t.e - lt.f) / lt.e).astype(np.intp)
+    lcol = _coarse_index(c, t.c, t.a, lt.c, lt.a)
+    lrow = _coarse_index(r, -t.f, -t.e, -lt.f, -lt.e)
     h, w = lossyear.data.shape
     inside = (lrow >= 0) & (lrow < h) & (lcol >= 0) & (lcol < w)
     code = np.zeros(len(r), np.int64)
@@ -213,6 +217,22 @@ def _forest_2020(
     loss_nd[inside] = lossyear.nodata[lrow[inside], lcol[inside]]
     after = is_forest & (code >= first_code) & ~loss_nd
     return _loss_stats(ds, cells, nd, is_forest, after, code, base)
+
+
+def _coarse_index(
+    fine: NDArray[np.intp], fine_origin: float, fine_px: float, coarse_origin: float,
+    coarse_px: float,
+) -> NDArray[np.intp]:  # fmt: skip
+    """Index in a coarse window of the cell holding each fine cell's centre, in exact integers.
+
+    Both grids are anchored at 0° (as the products' tiles are), so with global indices and the
+    pixel ratio as a fraction the floor is exact: a centre exactly on a coarse cell edge (one
+    JRC column in five on Hansen's grid) always goes to the same side, whatever the window.
+    """
+    ratio = Fraction(coarse_px / fine_px).limit_denominator(1000)  # 0.00025 / 0.0001 = 5/2
+    g_fine = fine + round(fine_origin / fine_px)
+    g_coarse = ((2 * g_fine + 1) * ratio.denominator) // (2 * ratio.numerator)
+    return np.asarray(g_coarse - round(coarse_origin / coarse_px), dtype=np.intp)
 
 
 def _loss_stats(
