@@ -181,3 +181,13 @@ def test_check_with_a_broken_catalog_is_a_clear_error(tmp_path: Path) -> None:
     result = run("check", path, "--out", tmp_path / "o", "--catalog", catalog)
     assert result.returncode == 2 and "catalog" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_on_two_dask_workers_gives_the_same_csv(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    common = [root / "sample_plots" / "cooperativa.geojson", "--datasets", root / "sample_data"]
+    serial = run("check", *common, "--out", tmp_path / "serial")
+    parallel = run("check", *common, "--out", tmp_path / "dask", "--workers", "2")
+    assert serial.returncode == 0 and parallel.returncode == 0, parallel.stderr
+    name = "cooperativa.results.csv"
+    assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()

@@ -46,6 +46,13 @@ _STYLE = {
     Verdict.UNDETERMINED: "bright_black",
 }
 
+Workers = Annotated[
+    int, typer.Option("--workers", help="Dask worker processes (0: run in this process)")
+]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option("--dask-address", help="An existing Dask scheduler (EUDR_CHECK_DASK_ADDRESS)"),
+]
 Versions = Annotated[
     list[str] | None,
     typer.Option("--dataset-version", help="Override a version, e.g. hansen_gfc=GFC-2025-v1.13"),
@@ -80,6 +87,8 @@ def check_cmd(
     crs: Crs = None,
     layer: Layer = None,
     rules: Rules = None,
+    workers: Workers = 0,
+    dask_address: DaskAddress = None,
 ) -> None:
     """Check every plot for deforestation after 31 Dec 2020 and write the due-diligence reports."""
     lang = check_lang(lang)
@@ -100,10 +109,20 @@ def check_cmd(
             TimeElapsedColumn(), console=out, transient=True,
         ) as bar:  # fmt: skip
             task = bar.add_task(_say("progress", lang), total=len(report.plots))
-            run = check_plots(
-                report, catalog, data_dir, input_name=file.name, input_sha256=digest,
-                progress=lambda n: bar.advance(task, n),
-            )  # fmt: skip
+            address = dask_address or settings.dask_address
+            if workers > 0 or address:
+                from eudr_check.parallel import check_plots_parallel, cluster_client
+
+                with cluster_client(address, n_workers=max(workers, 1)) as client:
+                    run = check_plots_parallel(
+                        report, catalog, data_dir, client=client, input_name=file.name,
+                        input_sha256=digest, progress=lambda n: bar.advance(task, n),
+                    )  # fmt: skip
+            else:
+                run = check_plots(
+                    report, catalog, data_dir, input_name=file.name, input_sha256=digest,
+                    progress=lambda n: bar.advance(task, n),
+                )  # fmt: skip
         written = write_check_reports(run, out_dir, lang=lang)
         _print_verdicts(run.results, file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
