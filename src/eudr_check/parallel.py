@@ -42,11 +42,13 @@ import pyogrio.raw
 import shapely
 from distributed import Client, Future, LocalCluster, as_completed
 from distributed.comm.core import CommClosedError
+from numpy.typing import NDArray
 from shapely.geometry import mapping
 
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.datasets.reader import open_files
+from eudr_check.gcpause import paused_gc
 from eudr_check.intake import PlotTable
 from eudr_check.intake.normalise import normalise
 from eudr_check.intake.raw import RawFeature, RawLayer
@@ -189,7 +191,9 @@ def check_batch(
     """
     results: list[tuple[int, PlotResult]] = []
     files: Files = set()
-    with open_files():
+    # Everything a batch builds stays alive until it is sent back: the cyclic collector would
+    # only scan it in vain (see gcpause).
+    with paused_gc(), open_files():
         for chunk in chunks:
             chunk_results, chunk_files = check_chunk(chunk, catalog, data_dir)
             files |= chunk_files
@@ -398,6 +402,33 @@ def feature_count(path: Path, layer: str | None = None) -> int:
     return int(_layer_info(path, layer)["features"])
 
 
+def _geojson_like(shapes: NDArray[np.object_]) -> list[dict[str, Any] | None]:
+    """GeoJSON-like mappings of shapes, as intake's readers make them (None: no geometry).
+
+    Plain polygons (one 2-D ring, nearly every plot) get lists of [x, y] lists, built from one
+    coordinate array, which is also what intake's fast path for them expects; anything else
+    goes through shapely's `mapping`, Z values and all, for intake to judge.
+    """
+    out: list[dict[str, Any] | None] = [None] * len(shapes)
+    present = ~shapely.is_missing(shapes)
+    present[present] &= ~shapely.is_empty(shapes[present])
+    plain = present.copy()
+    plain[present] &= (shapely.get_type_id(shapes[present]) == 3) & ~shapely.has_z(shapes[present])
+    plain[plain] &= shapely.get_num_interior_rings(shapes[plain]) == 0
+    where = np.flatnonzero(plain)
+    if len(where):
+        rings = shapely.get_exterior_ring(shapes[where])
+        coords = shapely.get_coordinates(rings).tolist()
+        ends = np.cumsum(shapely.get_num_coordinates(rings)).tolist()
+        start = 0
+        for i, end in zip(where.tolist(), ends, strict=True):
+            out[i] = {"type": "Polygon", "coordinates": [coords[start:end]]}
+            start = end
+    for i in np.flatnonzero(present & ~plain).tolist():
+        out[i] = dict(mapping(shapes[i]))
+    return out
+
+
 def read_slice(path: Path, skip: int, count: int, layer: str | None = None) -> RawLayer:
     """Features skip+1 .. skip+count of a GDAL vector file as intake's raw layer.
 
@@ -419,18 +450,16 @@ def read_slice(path: Path, skip: int, count: int, layer: str | None = None) -> R
     names = list(meta["fields"])
     values = [[_plain(v) for v in column.tolist()] for column in columns]
     n = len(wkbs) if wkbs is not None else (len(values[0]) if values else 0)
-    shapes = shapely.from_wkb(wkbs, on_invalid="ignore") if wkbs is not None else [None] * n
+    if wkbs is None:
+        wkbs = np.full(n, None, dtype=object)
+    shapes = shapely.from_wkb(wkbs, on_invalid="ignore")
+    geometries = _geojson_like(shapes)
     features = []
     for i in range(n):
         props = {name: column[i] for name, column in zip(names, values, strict=True)}
-        shape = shapes[i]
-        geometry = None
-        if wkbs is not None and wkbs[i] is not None:
-            if shape is None:
-                props["_geometry_error"] = "invalid geometry (WKB)"
-            elif not shape.is_empty:
-                geometry = mapping(shape)
-        features.append(RawFeature(props, geometry, skip + i + 1))
+        if wkbs[i] is not None and shapes[i] is None:
+            props["_geometry_error"] = "invalid geometry (WKB)"
+        features.append(RawFeature(props, geometries[i], skip + i + 1))
     return RawLayer(Path(path), layer, meta.get("crs"), features, typed_properties=True)
 
 
@@ -509,6 +538,13 @@ def stream_batch(
     source: ValidationReport | PlotSlice, catalog: Catalog, data_dir: Path
 ) -> StreamBatchOutput:
     """Read (for a slice), plan, check and format one input batch. Pure, like `check_batch`."""
+    with paused_gc():
+        return _stream_batch(source, catalog, data_dir)
+
+
+def _stream_batch(
+    source: ValidationReport | PlotSlice, catalog: Catalog, data_dir: Path
+) -> StreamBatchOutput:
     report = source.read() if isinstance(source, PlotSlice) else source
     tasks = plan(report, catalog)
     results: list[PlotResult | None] = [None] * len(tasks)
