@@ -15,13 +15,14 @@ from eudr_check import __version__
 from eudr_check.datasets.catalog import load_catalog
 from eudr_check.fingerprint import fingerprints
 from eudr_check.models import PlotResult
-from eudr_check.pipeline import file_records, plan, undetermined_result
+from eudr_check.parallel import batch_chunks
+from eudr_check.pipeline import file_records, plan, spatial_chunks, undetermined_result
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.run import CheckRun
 from eudr_check.settings import get_settings
 from eudr_check.store.registry import Registry
 from flows.bundle import write_bundle
-from flows.tasks import analyse_batch, batches, read_and_validate, record_results, register_upload
+from flows.tasks import analyse_batch, read_and_validate, record_results, register_upload
 
 # Plots per Dask task: large enough to amortise task overhead, small enough to spread.
 BATCH_PLOTS = 2000
@@ -90,7 +91,8 @@ def check(
         t.row: undetermined_result(t, catalog) for t in todo if t.shape is None
     }
     files: set[tuple[str, str, str]] = set()
-    futures = analyse_batch.map(batches(todo, BATCH_PLOTS), unmapped(catalog), unmapped(data))
+    work = batch_chunks(spatial_chunks(todo), BATCH_PLOTS)
+    futures = analyse_batch.map(work, unmapped(catalog), unmapped(data))
     for future in futures:
         pairs, used = future.result()
         results.update(pairs)

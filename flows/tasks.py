@@ -13,7 +13,7 @@ from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.reader import open_files
 from eudr_check.intake import read_plots
 from eudr_check.models import PlotResult
-from eudr_check.pipeline import PlotTask, check_chunk, spatial_chunks
+from eudr_check.pipeline import PlotTask, check_chunk
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.store.registry import Registry, UploadSummary
 
@@ -58,19 +58,3 @@ def record_results(
 ) -> None:
     with Registry.open(registry_url) as registry:
         registry.record_results(run_id, items)
-
-
-def batches(tasks: Sequence[PlotTask], batch_plots: int) -> list[list[list[PlotTask]]]:
-    """Consecutive spatial chunks gathered into batches of about batch_plots plots."""
-    out: list[list[list[PlotTask]]] = []
-    current: list[list[PlotTask]] = []
-    size = 0
-    for chunk in spatial_chunks(tasks):
-        current.append(chunk)
-        size += len(chunk)
-        if size >= batch_plots:
-            out.append(current)
-            current, size = [], 0
-    if current:
-        out.append(current)
-    return out
