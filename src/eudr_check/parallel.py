@@ -45,7 +45,6 @@ from distributed.comm.core import CommClosedError
 from numpy.typing import NDArray
 from shapely.geometry import mapping
 
-from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.datasets.reader import open_files
 from eudr_check.gcpause import paused_gc
@@ -57,6 +56,7 @@ from eudr_check.pipeline import (
     PlotTask,
     check_chunk,
     file_records,
+    make_run,
     plan,
     spatial_chunks,
     undetermined_result,
@@ -308,20 +308,8 @@ def check_plots_parallel(
     missing = sum(r is None for r in results)
     if missing:  # a bug, never a partial run presented as complete
         raise RuntimeError(f"{missing} plots came back without a result")
-    name = input_name or (str(report.plots["source_file"].iloc[0]) if len(report.plots) else "")
-    return CheckRun(
-        run_id=uuid.uuid4().hex,
-        input_name=name,
-        input_sha256=input_sha256,
-        validation=report,
-        results=[r for r in results if r is not None],
-        catalog=catalog,
-        data_dir=data_dir,
-        files=file_records(files),
-        started=started,
-        finished=dt.datetime.now(dt.UTC),
-        tool_version=__version__,
-    )
+    done = [r for r in results if r is not None]
+    return make_run(report, catalog, data_dir, done, files, started, input_name, input_sha256)
 
 
 # --- streams -----------------------------------------------------------------------------------

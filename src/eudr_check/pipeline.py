@@ -148,13 +148,23 @@ def check_plots(
                 results[task.row] = result
             if progress:
                 progress(len(chunk))
+    done = [r for r in results if r is not None]
+    return make_run(report, catalog, data_dir, done, files, started, input_name, input_sha256)
+
+
+def make_run(
+    report: ValidationReport, catalog: Catalog, data_dir: Path, results: list[PlotResult],
+    files: set[tuple[str, str, str]], started: dt.datetime, input_name: str | None,
+    input_sha256: str,
+) -> CheckRun:  # fmt: skip
+    """The record of a finished run (serial or parallel alike)."""
     name = input_name or (str(report.plots["source_file"].iloc[0]) if len(report.plots) else "")
     return CheckRun(
         run_id=uuid.uuid4().hex,
         input_name=name,
         input_sha256=input_sha256,
         validation=report,
-        results=[r for r in results if r is not None],
+        results=results,
         catalog=catalog,
         data_dir=data_dir,
         files=file_records(files),
