@@ -20,7 +20,6 @@ import math
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from childproc import run_child
 
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 # Bump when the generator changes, so stale cached data is not measured by mistake.
@@ -357,14 +359,7 @@ def measure(job: str, folder: Path, subset: int, profile: Path | None) -> dict[s
 
 
 def _child(args: list[str]) -> dict[str, Any]:
-    """Run this script in a fresh process; its last stdout line is a JSON result."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"child failed (exit {proc.returncode}): {' '.join(cmd)}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, args)
 
 
 def machine() -> str:

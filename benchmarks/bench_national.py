@@ -36,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_check as bc  # a sibling script, reused for data and the other tools
+from childproc import run_child  # a sibling module
 
 DATA_DIR = bc.DATA_DIR
 GEN_VERSION = 1
@@ -328,13 +329,7 @@ def _run_sampled(args: list[str], log: Path) -> tuple[dict[str, Any], TreeSample
 
 
 def _child(args: list[str]) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-5000:])
-        raise SystemExit(f"child failed (exit {proc.returncode}): {' '.join(cmd)}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, args)
 
 
 # --- driver -------------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ from typing import Any, TypeVar
 import numpy as np
 import shapely
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from childproc import run_child
+
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 # Bump when the generator changes, so stale cached files are not measured by mistake.
 GEN_VERSION = 1
@@ -464,14 +467,7 @@ def _run(step: Callable[[], T], profile: Path | None, name: str) -> T:
 
 
 def _child(args: list[str]) -> dict[str, Any]:
-    """Run this script in a fresh process; its last stdout line is a JSON result."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"child failed (exit {proc.returncode}): {' '.join(cmd)}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+    return run_child(__file__, args)
 
 
 def machine() -> str:

@@ -88,8 +88,8 @@ class Served:
 class _Handler(BaseHTTPRequestHandler):
     server: Any
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
-        pass
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the requests are recorded in `state` for the assertions instead."""
 
     def do_GET(self) -> None:
         state: Served = self.server.state
