@@ -6,15 +6,23 @@ with Registry.open() as reg:  # EUDR_CHECK_REGISTRY_URL or sqlite:///eudr_check.
     report = reg.report_for(reg.current_versions(coop))  # -> pipeline.check_plots(report, ...)
 """
 
+from eudr_check.store.access import AccessError, LotInfo, OrgInfo, PlotRef, TokenInfo, UploadInfo
 from eudr_check.store.registry import Registry, StoreError, UploadSummary, default_url
-from eudr_check.store.schema import OrgKind, RunKind, RunStatus
+from eudr_check.store.schema import OrgKind, Role, RunKind, RunStatus
 
 __all__ = [
+    "AccessError",
+    "LotInfo",
+    "OrgInfo",
     "OrgKind",
+    "PlotRef",
     "Registry",
+    "Role",
     "RunKind",
     "RunStatus",
     "StoreError",
+    "TokenInfo",
+    "UploadInfo",
     "UploadSummary",
     "default_url",
 ]

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, aliased
 from eudr_check.errors import EudrCheckError
 from eudr_check.models import DatasetStats, Finding, PlotResult, Reason, ReasonItem
 from eudr_check.rules import ValidationReport
+from eudr_check.store.access import AccessQueries
 from eudr_check.store.migrate import has_geometry_column, upgrade
 from eudr_check.store.schema import (
     CheckRun,
@@ -89,7 +90,7 @@ class UploadSummary:
         return self.new_versions - self.new_plots
 
 
-class Registry:
+class Registry(AccessQueries):
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:
@@ -402,6 +403,7 @@ class Registry:
         )
         q = (
             select(
+                latest.c.plot_pk,
                 latest.c.plot_id,
                 latest.c.version_id,
                 latest.c.version,
@@ -419,8 +421,9 @@ class Registry:
             .outerjoin(r, (r.plot_version_id == latest.c.version_id) & (r.id == newest))
             .order_by(latest.c.plot_pk)
         )
-        keys = ("plot_id", "version_id", "version", "status", "run_id", "fingerprint", "verdict",
-                "reasons", "stats", "area_ha", "buffered_point", "checked_at")  # fmt: skip
+        keys = ("plot_key", "plot_id", "version_id", "version", "status", "run_id",
+                "fingerprint", "verdict", "reasons", "stats", "area_ha", "buffered_point",
+                "checked_at")  # fmt: skip
         out = []
         with self._read() as s:
             for row in s.execute(q):

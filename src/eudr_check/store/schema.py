@@ -41,6 +41,15 @@ class OrgKind(StrEnum):
     EXPORTER = "exporter"
 
 
+class Role(StrEnum):
+    """What a token may do: technicians upload for their cooperative, exporters build lots from
+    shared plots, admins manage organisations and tokens (and see no plots)."""
+
+    TECHNICIAN = "technician"
+    EXPORTER = "exporter"
+    ADMIN = "admin"
+
+
 class RunKind(StrEnum):
     CHECK = "check"
     NIGHTLY = "nightly"
@@ -234,3 +243,20 @@ class LotPlot(Base):
     plot_version_id: Mapped[int] = mapped_column(
         sa.ForeignKey("plot_versions.id"), primary_key=True, index=True
     )
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored. Revoked tokens stay, for the audit trail."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for admins: they run the instance, not an organisation.
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    name: Mapped[str] = mapped_column(sa.Text)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
