@@ -17,11 +17,11 @@ from eudr_check.fingerprint import fingerprints
 from eudr_check.models import PlotResult
 from eudr_check.parallel import batch_chunks
 from eudr_check.pipeline import file_records, plan, spatial_chunks, undetermined_result
+from eudr_check.reports.bundle import write_bundle
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.run import CheckRun
 from eudr_check.settings import get_settings
 from eudr_check.store.registry import Registry
-from flows.bundle import write_bundle
 from flows.tasks import analyse_batch, read_and_validate, record_results, register_upload
 
 # Plots per Dask task: large enough to amortise task overhead, small enough to spread.
@@ -133,7 +133,8 @@ def bundle(
     lot_id: int, out_dir: str, registry_url: str | None = None, data_dir: str | None = None,
     catalog_path: str | None = None, lang: str = "es",
 ) -> str:  # fmt: skip
-    """The compliance bundle of a lot: EU files, due-diligence reports, manifest, as one zip."""
+    """The compliance bundle of a lot: EU files, due-diligence reports, manifest, as one zip.
+    Fails with a BundleError when a plot is unchecked or its result is stale (re-check it)."""
     settings = get_settings()
     catalog = load_catalog(Path(catalog_path) if catalog_path else settings.catalog)
     data = Path(data_dir) if data_dir else settings.datasets

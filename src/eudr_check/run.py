@@ -24,6 +24,32 @@ class FileRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LotRecord:
+    """The lot a run's plots make up, for reports that go with a due diligence statement."""
+
+    lot_id: int
+    reference: str
+    commodity: str
+    hs_code: str | None
+    net_mass_kg: float | None
+    exporter: str
+    cooperatives: tuple[str, ...]  # the organisations whose plots are in the lot
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.lot_id,
+            "reference": self.reference,
+            "commodity": self.commodity,
+            "hs_code": self.hs_code,
+            "net_mass_kg": self.net_mass_kg,
+            "exporter": self.exporter,
+            "cooperatives": list(self.cooperatives),
+            "created_at": self.created_at.isoformat(timespec="seconds"),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CheckRun:
     run_id: str
     input_name: str
@@ -36,11 +62,14 @@ class CheckRun:
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     finished: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     tool_version: str = "0"
+    lot: LotRecord | None = None  # set when the run's plots are a lot (compliance bundle)
 
     def manifest(self) -> dict[str, Any]:
         """Everything needed to reproduce or audit the run (written as manifest.json)."""
         used = {f.dataset_id for f in self.files}
+        lot = {} if self.lot is None else {"lot": self.lot.to_dict()}
         return {
+            **lot,
             "tool": "eudr-check",
             "tool_version": self.tool_version,
             "run_id": self.run_id,

@@ -119,6 +119,7 @@ def run_header(run: CheckRun) -> dict[str, Any]:
             }
             for d in run.catalog.enabled
         ],
+        **({} if run.lot is None else {"lot": run.lot.to_dict()}),
     }
 
 

@@ -62,6 +62,13 @@ _T: dict[str, tuple[str, str]] = {
     "buffered": ("Punto analizado como círculo", "Point analysed as a circle"),
     "yes": ("sí", "yes"),
     "about": ("Cómo leer los veredictos", "How to read the verdicts"),
+    "lot": ("Lote", "Lot"),
+    "exporter": ("Exportador", "Exporter"),
+    "cooperatives": ("Cooperativas", "Cooperatives"),
+    "hs_code": ("Código SA", "HS code"),
+    "net_mass": ("Masa neta (kg)", "Net mass (kg)"),
+    "lot_date": ("Fecha del lote", "Lot date"),
+    "checked": ("Parcelas verificadas", "Plots checked"),
 }
 
 _SEVERITY = {
@@ -187,11 +194,22 @@ def _head_row(labels: list[str]) -> str:
     return "<tr>" + "".join(f"<th>{escape(label)}</th>" for label in labels) + "</tr>"
 
 
+def _date(when: dt.datetime) -> str:
+    if when.tzinfo is not None:
+        return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
 def _run_date(run: CheckRun) -> str:
-    started = run.started
-    if started.tzinfo is not None:
-        return started.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return started.strftime("%Y-%m-%d %H:%M")
+    return _date(run.started)
+
+
+def _kg(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _subject(run: CheckRun) -> str:
+    return run.input_name if run.lot is None else run.lot.reference
 
 
 def _header(run: CheckRun, lang: str) -> str:
@@ -202,8 +220,24 @@ def _header(run: CheckRun, lang: str) -> str:
         ("cutoff", run.catalog.cutoff_date.isoformat()),
         ("run", run.run_id),
     ]
+    lot = run.lot
+    if lot is not None:  # a lot's plots come from the registry, checked at their own times
+        span = _date(run.started)
+        if _date(run.finished) != span:
+            span += f" – {_date(run.finished)}"
+        items = [
+            ("lot", lot.reference),
+            ("exporter", lot.exporter),
+            ("cooperatives", ", ".join(lot.cooperatives)),
+            ("commodity", lot.commodity),
+            ("hs_code", lot.hs_code or "–"),
+            ("net_mass", _kg(lot.net_mass_kg)),
+            ("lot_date", _date(lot.created_at)),
+            ("checked", span),
+            *items[2:],
+        ]
     rows = "".join(f"<dt>{escape(_t(k, lang))}</dt><dd>{escape(v)}</dd>" for k, v in items)
-    title = escape(f"{_t('title', lang)}: {run.input_name}")
+    title = escape(f"{_t('title', lang)}: {_subject(run)}")
     return f'<header><h1>{title}</h1><dl class="meta">{rows}</dl></header>'
 
 
@@ -378,7 +412,7 @@ def write_html_summary(
         f"<p>{escape(_t('none_flagged', lang))}</p>"
     )
     sample = _sample_note(run, lang)
-    title = escape(f"{_t('title', lang)}: {run.input_name}")
+    title = escape(f"{_t('title', lang)}: {_subject(run)}")
     page = (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -13,11 +13,12 @@ job neither duplicates nor loses results.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -53,7 +54,14 @@ from eudr_check.store.schema import (
     utcnow,
 )
 
-__all__ = ["Registry", "StoreError", "UploadSummary", "create_engine", "default_url"]
+__all__ = [
+    "Registry",
+    "StoreError",
+    "StoredResult",
+    "UploadSummary",
+    "create_engine",
+    "default_url",
+]
 
 DEFAULT_URL = "sqlite:///eudr_check.db"
 # Stored (and hashed) geometries are rounded to 1e-9 degrees (0.1 mm): lossless for anything
@@ -88,6 +96,19 @@ class UploadSummary:
     def changed(self) -> int:
         """Known plots that got a new version."""
         return self.new_versions - self.new_plots
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A stored result with what produced it: the run, the tool, the fingerprint, the time."""
+
+    version_id: int
+    organisation_id: int  # the cooperative owning the plot
+    run_id: int
+    tool_version: str
+    fingerprint: str
+    checked_at: dt.datetime
+    result: PlotResult
 
 
 class Registry(AccessQueries):
@@ -390,6 +411,37 @@ class Registry(AccessQueries):
                 for res, plot_id in s.execute(q):
                     out[res.plot_version_id] = _plot_result(res, plot_id)  # newest wins
         return out
+
+    def stored_results(
+        self, version_ids: Sequence[int], fingerprints: Mapping[int, str] | None = None
+    ) -> dict[int, StoredResult]:
+        """The newest result of each plot version with its run, fingerprint and time; versions
+        without one are left out. With `fingerprints` (version id -> fingerprint) the newest
+        result with that fingerprint wins when there is one: data that changed and changed back
+        needs no new check (as in `checked`), and its old result is the right evidence."""
+        ids = sorted({int(v) for v in version_ids})
+        wanted = {int(v): f for v, f in (fingerprints or {}).items()}
+        r = PlotResultRow
+        newest: dict[int, StoredResult] = {}
+        matching: dict[int, StoredResult] = {}
+        with self._read() as s:
+            for chunk in _chunks(ids):
+                q = (
+                    select(r, Plot.plot_id, Plot.organisation_id, CheckRun.tool_version)
+                    .join(PlotVersion, PlotVersion.id == r.plot_version_id)
+                    .join(Plot, Plot.id == PlotVersion.plot_pk)
+                    .join(CheckRun, CheckRun.id == r.run_id)
+                    .where(r.plot_version_id.in_(chunk))
+                    .order_by(r.id)
+                )
+                for res, plot_id, org_id, tool in s.execute(q):
+                    vid = res.plot_version_id
+                    item = StoredResult(vid, org_id, res.run_id, tool, res.fingerprint,
+                                        res.created_at, _plot_result(res, plot_id))  # fmt: skip
+                    newest[vid] = item  # ordered by id: the newest wins
+                    if wanted.get(vid) == res.fingerprint:
+                        matching[vid] = item
+        return {**newest, **matching}
 
     def latest_results(self, organisation_id: int) -> list[dict[str, Any]]:
         """Per current plot version of the organisation, its newest result (None: unchecked)."""
