@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from eudr_check import __version__
+from eudr_check.cli_bundle import bundle_app
 from eudr_check.cli_check import check_cmd
 from eudr_check.cli_common import (
     SEV,
@@ -31,6 +32,7 @@ from eudr_check.cli_common import (
     t,
 )
 from eudr_check.cli_datasets import datasets_app
+from eudr_check.cli_serve import admin_app, serve_cmd
 from eudr_check.models import Severity
 from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
@@ -38,6 +40,9 @@ from eudr_check.settings import get_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="EUDR plot checks.")
 app.command("check")(check_cmd)
 app.add_typer(datasets_app, name="datasets")
+app.add_typer(bundle_app, name="bundle")
+app.command("serve")(serve_cmd)
+app.add_typer(admin_app, name="admin")
 
 
 def _print_summary(report: ValidationReport, file: Path, lang: str) -> None:

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     registry_url: str = "sqlite:///eudr_check.db"
     # An existing Dask scheduler (tcp://host:port); None: a local cluster of processes.
     dask_address: str | None = None
+    # Web service: largest upload accepted (the request body, multipart overhead included).
+    max_upload_mb: float = Field(default=50.0, gt=0)
+    # Web service: requests per minute allowed for one token (a burst of that size, then refill).
+    rate_limit_per_minute: int = Field(default=240, gt=0)
+    # Web service: a Prefect deployment ("flow/deployment", e.g. "check/check") that checks
+    # uploaded plots; None: the service checks them itself, one job at a time.
+    check_deployment: str | None = None
 
 
 def get_settings() -> Settings:

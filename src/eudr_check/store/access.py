@@ -277,6 +277,20 @@ class AccessQueries:
                 out.update(dict(s.execute(q).all()))
         return out
 
+    def version_owners(self, version_ids: Sequence[int]) -> dict[int, int]:
+        """plot version id -> organisation owning the plot."""
+        out: dict[int, int] = {}
+        ids = sorted({int(v) for v in version_ids})
+        with self._read() as s:
+            for chunk in _chunks(ids):
+                q = (
+                    select(PlotVersion.id, Plot.organisation_id)
+                    .join(Plot, Plot.id == PlotVersion.plot_pk)
+                    .where(PlotVersion.id.in_(chunk))
+                )
+                out.update({int(v): int(o) for v, o in s.execute(q)})
+        return out
+
     # lots --------------------------------------------------------------------------------------
 
     def lot(self, lot_id: int) -> LotInfo | None:
@@ -337,7 +351,7 @@ def _upload_infos(s: Session, uploads: list[Upload]) -> list[UploadInfo]:
             .where(pv.upload_id.in_(chunk))
             .group_by(pv.upload_id)
         )
-        checked.update(dict(s.execute(done).tuples().all()))
+        checked.update({int(u): int(n) for u, n in s.execute(done)})
     return [
         UploadInfo(
             u.id, u.organisation_id, u.file_name, u.sha256, u.fixed, u.rows, u.new_plots,

@@ -1,0 +1,99 @@
+"""Checking uploaded plots without making the uploader wait.
+
+In-process (default): one background thread runs `registry_check.check_registered`, one job at
+a time (the analysis is CPU-bound; a second thread would only slow both). With
+`EUDR_CHECK_CHECK_DEPLOYMENT` set, the job goes to that Prefect deployment (the `check` flow on
+Dask) and a Prefect worker runs it.
+
+Progress is read from the registry (which versions have a result), so it survives restarts;
+only the last error of a job is kept in memory, for the upload page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from eudr_check.datasets.catalog import Catalog
+from eudr_check.registry_check import check_registered
+from eudr_check.store import Registry
+
+log = logging.getLogger(__name__)
+
+
+class CheckQueue:
+    def __init__(
+        self,
+        registry: Registry,
+        catalog: Catalog,
+        data_dir: Path,
+        deployment: str | None = None,
+        registry_url: str | None = None,
+    ) -> None:
+        self.registry = registry
+        self.catalog = catalog
+        self.data_dir = data_dir
+        self.deployment = deployment
+        self.registry_url = registry_url
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eudr-check")
+        self._errors: dict[str, str] = {}
+        self._pending: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: str, version_ids: Sequence[int]) -> None:
+        """Queue a check; `key` names the job ("upload-7", "lot-3") for error() and busy()."""
+        ids = [int(v) for v in version_ids]
+        future = self._pool.submit(self._run, key, ids)
+        with self._lock:
+            self._pending[key] = future
+
+    def error(self, key: str) -> str | None:
+        with self._lock:
+            return self._errors.get(key)
+
+    def busy(self, key: str) -> bool:
+        with self._lock:
+            future = self._pending.get(key)
+        return future is not None and not future.done()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every submitted job has finished (tests, shutdown)."""
+        with self._lock:
+            futures = list(self._pending.values())
+        for f in futures:
+            f.result(timeout=timeout)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, key: str, version_ids: list[int]) -> None:
+        try:
+            if self.deployment:
+                self._submit_flow(version_ids)
+            else:
+                check_registered(self.registry, version_ids, self.catalog, self.data_dir)
+        except Exception as exc:  # the job's end: keep the reason for the upload page
+            log.exception("check %s failed", key)
+            with self._lock:
+                self._errors[key] = f"{type(exc).__name__}: {exc}"
+        else:
+            with self._lock:
+                self._errors.pop(key, None)
+
+    def _submit_flow(self, version_ids: list[int]) -> None:
+        from prefect.deployments import run_deployment
+
+        # timeout=0: hand the run to the Prefect worker and return; results land in the registry.
+        run_deployment(
+            name=self.deployment or "",
+            parameters={
+                "version_ids": version_ids,
+                "registry_url": self.registry_url,
+                "data_dir": str(self.data_dir),
+                "only_changed": True,
+            },
+            timeout=0,
+        )

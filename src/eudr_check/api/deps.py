@@ -1,0 +1,37 @@
+"""The app's shared objects, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Request
+
+from eudr_check.api.checks import CheckQueue
+from eudr_check.datasets.catalog import Catalog
+from eudr_check.settings import Settings
+from eudr_check.store import Registry
+
+
+def registry(request: Request) -> Registry:
+    reg: Registry = request.app.state.registry
+    return reg
+
+
+def queue(request: Request) -> CheckQueue:
+    q: CheckQueue = request.app.state.checks
+    return q
+
+
+def settings(request: Request) -> Settings:
+    s: Settings = request.app.state.settings
+    return s
+
+
+def catalog(request: Request) -> Catalog:
+    c: Catalog = request.app.state.catalog
+    return c
+
+
+# Ids fit PostgreSQL's integer; bigger numbers would make the database driver fail, not 404.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -1,0 +1,121 @@
+"""How errors become HTTP responses: one table, one JSON shape, both languages.
+
+Body: {"detail": English text, "code": short code, "message": {"es": ..., "en": ...}}.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from eudr_check.errors import ConfigError, EudrCheckError, PlotFileError
+from eudr_check.store import AccessError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(EudrCheckError):
+    """A refusal with a status code and a message in Spanish and English."""
+
+    def __init__(
+        self, status: int, code: str, es: str, en: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(en)
+        self.status = status
+        self.code = code
+        self.es = es
+        self.en = en
+        self.headers = headers
+
+
+def not_found(what: str, what_es: str) -> ApiError:
+    # The same answer whether the thing does not exist or belongs to someone else.
+    return ApiError(404, "not_found", f"No se encontró {what_es}.", f"{what} not found.")
+
+
+def error_body(code: str, es: str, en: str) -> dict[str, object]:
+    return {"detail": en, "code": code, "message": {"es": es, "en": en}}
+
+
+def _response(err: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(err.code, err.es, err.en), status_code=err.status, headers=err.headers
+    )
+
+
+# Library errors the service lets through, by type: status, code, Spanish lead-in.
+_TABLE: list[tuple[type[Exception], int, str, str]] = [
+    (AccessError, 422, "refused", "Solicitud rechazada"),
+    (StoreError, 409, "conflict", "No se pudo completar"),
+    (ConfigError, 500, "configuration", "Error de configuración del servidor"),
+]
+
+
+def as_api_error(exc: Exception) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, PlotFileError):
+        return ApiError(422, "bad_file", exc.message("es"), exc.message("en"))
+    for kind, status, code, lead in _TABLE:
+        if isinstance(exc, kind):
+            return ApiError(status, code, f"{lead}: {exc}", str(exc))
+    es = getattr(exc, "message_es", None)
+    en = getattr(exc, "message_en", None) or str(exc)
+    return ApiError(409, "refused", es or en, en)
+
+
+def json_safe(value: Any) -> Any:
+    """What a refused request sent, made fit to echo back in JSON: NaN and infinities as text,
+    lone surrogates replaced (else rendering the 422 itself fails with a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _field(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape (`detail`: the list of errors, as the OpenAPI schema says), safe to
+    render, plus the code and a message in both languages like every other refusal."""
+    assert isinstance(exc, RequestValidationError)
+    errors = json_safe(jsonable_encoder(exc.errors(), custom_encoder={bytes: _bytes_text}))
+    fields = ", ".join(dict.fromkeys(_field(e.get("loc", ())) for e in errors)) or "body"
+    body = {
+        "detail": errors,
+        "code": "invalid_request",
+        "message": {
+            "es": f"Datos de la solicitud no válidos: {fields}.",
+            "en": f"Invalid request data: {fields}.",
+        },
+    }
+    return JSONResponse(body, status_code=422)
+
+
+def _bytes_text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def install(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        err = as_api_error(exc)
+        if err.status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _response(err)
+
+    app.add_exception_handler(EudrCheckError, on_error)
+    app.add_exception_handler(RequestValidationError, on_invalid_request)

@@ -1,0 +1,188 @@
+"""Request and response bodies of the JSON API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eudr_check.api.deps import MAX_ID
+from eudr_check.store import OrgKind, Role
+
+# Names and references: no control characters (PostgreSQL cannot store NUL; none belongs in a
+# name). Lone surrogates never get this far: pydantic refuses them as invalid Unicode.
+Text = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+# Registry ids fit PostgreSQL's integer (larger ones would fail in the driver, not as a 422).
+Key = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Message(BaseModel):
+    es: str
+    en: str
+
+
+class Organisation(BaseModel):
+    id: int
+    name: str
+    kind: OrgKind
+    created_at: dt.datetime
+
+
+class NewOrganisation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Text
+    kind: OrgKind
+
+
+class Token(BaseModel):
+    id: int
+    name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Text
+    role: Role
+    organisation_id: Key | None = None
+
+
+class CreatedToken(Token):
+    token: str = Field(description="The secret: shown once, only its hash is stored.")
+
+
+class Me(BaseModel):
+    token_id: int
+    name: str
+    role: Role
+    organisation_id: int | None
+    organisation_name: str | None
+
+
+class FindingOut(BaseModel):
+    code: str
+    severity: str
+    plot_id: str | None
+    source_index: int | None
+    related_plot_id: str | None
+    message: Message
+
+
+class CheckState(BaseModel):
+    state: Literal["pending", "done", "failed"]
+    checked: int
+    total: int
+    error: str | None = None
+
+
+class UploadOut(BaseModel):
+    id: int
+    file_name: str
+    sha256: str
+    fixed: bool
+    rows: int
+    new_plots: int
+    new_versions: int
+    unchanged: int
+    duplicates: int
+    created_at: dt.datetime
+    check: CheckState
+
+
+class ValidationSummary(BaseModel):
+    plots: int
+    ok: int
+    warning: int
+    error: int
+    repaired: int
+    findings: list[FindingOut]
+
+
+class UploadDetail(UploadOut):
+    validation: ValidationSummary
+
+
+class ReasonOut(BaseModel):
+    code: str
+    dataset_id: str | None
+    message: Message
+
+
+class PlotOut(BaseModel):
+    id: int = Field(description="The registry's key for the plot (used in URLs).")
+    plot_id: str
+    organisation_id: int
+    organisation_name: str
+    version: int
+    version_id: int
+    status: str = Field(description="Geolocation status after validation: ok, warning, error.")
+    verdict: str | None = Field(description="Latest verdict; null while not yet checked.")
+    reasons: list[ReasonOut]
+    area_ha: float | None
+    checked_at: dt.datetime | None
+    run_id: int | None
+
+
+class PlotPage(BaseModel):
+    total: int
+    counts: dict[str, int]
+    items: list[PlotOut]
+
+
+class VersionOut(BaseModel):
+    version: int
+    version_id: int
+    created_at: dt.datetime
+    upload_id: int
+    file_name: str
+    status: str
+    area_ha: float | None
+    declared_area_ha: float | None
+    producer_name: str | None
+    production_place: str | None
+    producer_country: str | None
+    commodity: str | None
+    geometry: dict[str, Any] | None
+    original_wkt: str | None
+    findings: list[FindingOut]
+    results: list[dict[str, Any]]
+
+
+class PlotDetail(PlotOut):
+    versions: list[VersionOut]
+
+
+class NewLot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Text
+    commodity: Literal["coffee", "cocoa"]
+    hs_code: str = Field(pattern=r"^[0-9]{4}([0-9]{2}){0,2}$", description="HS code, 4 to 8 digits.")
+    net_mass_kg: float = Field(gt=0, le=1e9)
+    plots: list[Key] = Field(min_length=1, max_length=100_000, description="Plot ids (keys).")
+
+
+class LotOut(BaseModel):
+    id: int
+    reference: str
+    commodity: str
+    hs_code: str | None
+    net_mass_kg: float | None
+    created_at: dt.datetime
+    plots: int
+    verdicts: dict[str, int]
+
+
+class LotPlot(BaseModel):
+    plot_id: str
+    version_id: int
+    organisation_name: str
+    verdict: str | None
+
+
+class LotDetail(LotOut):
+    items: list[LotPlot]

@@ -1,0 +1,44 @@
+"""What a caller may see: technicians their cooperative's things, exporters what cooperatives
+shared with them and their own lots, admins no plots at all. Anything else is 404, the same
+answer as for something that does not exist, so ids reveal nothing."""
+
+from __future__ import annotations
+
+from eudr_check.api.auth import Caller
+from eudr_check.api.errors import not_found
+from eudr_check.store import LotInfo, PlotRef, Registry, Role, UploadInfo
+
+
+def visible_organisations(registry: Registry, caller: Caller) -> list[int]:
+    if caller.organisation_id is None:
+        return []
+    if caller.role is Role.TECHNICIAN:
+        return [caller.organisation_id]
+    if caller.role is Role.EXPORTER:
+        return [o.id for o in registry.partners(caller.organisation_id)]
+    return []
+
+
+def plot_for(registry: Registry, caller: Caller, plot_key: int) -> PlotRef:
+    ref = registry.plot_ref(plot_key)
+    if ref is None or ref.organisation_id not in visible_organisations(registry, caller):
+        raise not_found("Plot", "la parcela")
+    return ref
+
+
+def upload_for(registry: Registry, caller: Caller, upload_id: int) -> UploadInfo:
+    info = registry.upload(upload_id)
+    if info is None or caller.role is not Role.TECHNICIAN:
+        raise not_found("Upload", "la carga")
+    if info.organisation_id != caller.organisation_id:
+        raise not_found("Upload", "la carga")
+    return info
+
+
+def lot_for(registry: Registry, caller: Caller, lot_id: int) -> LotInfo:
+    info = registry.lot(lot_id)
+    if info is None or caller.role is not Role.EXPORTER:
+        raise not_found("Lot", "el lote")
+    if info.organisation_id != caller.organisation_id:
+        raise not_found("Lot", "el lote")
+    return info

@@ -1,0 +1,225 @@
+"""Registry records turned into what the API returns and the pages show (one place for both)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from eudr_check.api import schemas
+from eudr_check.api.auth import Caller
+from eudr_check.api.checks import CheckQueue
+from eudr_check.api.scope import visible_organisations
+from eudr_check.models import Finding, ReasonItem, Severity
+from eudr_check.rules import ValidationReport
+from eudr_check.store import LotInfo, PlotRef, Registry, UploadInfo
+
+UNCHECKED = "unchecked"
+VERDICTS = ("deforestation_free", "needs_review", "deforestation_detected", "undetermined")
+
+
+@dataclass(frozen=True, slots=True)
+class PlotFilter:
+    verdict: str | None = None  # one of VERDICTS or UNCHECKED
+    status: str | None = None  # ok, warning, error
+    q: str | None = None  # part of the plot id or producer name
+    organisation_id: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def finding_out(f: Finding | dict[str, Any]) -> schemas.FindingOut:
+    finding = Finding.from_dict(f) if isinstance(f, dict) else f
+    return schemas.FindingOut(
+        code=finding.code.value,
+        severity=finding.severity.value,
+        plot_id=finding.plot_id,
+        source_index=finding.source_index,
+        related_plot_id=finding.related_plot_id,
+        message=schemas.Message(es=finding.message("es"), en=finding.message("en")),
+    )
+
+
+def validation_summary(report: ValidationReport) -> schemas.ValidationSummary:
+    status = Counter(str(s) for s in report.plots["status"]) if len(report.plots) else Counter()
+    repaired = {f.plot_id for f in report.findings if f.severity is Severity.REPAIRED}
+    return schemas.ValidationSummary(
+        plots=len(report.plots),
+        ok=status.get("ok", 0),
+        warning=status.get("warning", 0),
+        error=status.get("error", 0),
+        repaired=len(repaired),
+        findings=[finding_out(f) for f in report.findings],
+    )
+
+
+def upload_key(upload_id: int) -> str:
+    return f"upload-{upload_id}"
+
+
+def check_state(info: UploadInfo, queue: CheckQueue) -> schemas.CheckState:
+    total = len(info.version_ids)
+    key = upload_key(info.id)
+    error = queue.error(key)
+    if info.checked >= total:
+        state = "done"
+    elif error and not queue.busy(key):
+        state = "failed"
+    else:
+        state = "pending"
+    return schemas.CheckState(state=state, checked=info.checked, total=total, error=error)
+
+
+def upload_out(info: UploadInfo, queue: CheckQueue) -> schemas.UploadOut:
+    return schemas.UploadOut(
+        id=info.id, file_name=info.file_name, sha256=info.sha256, fixed=info.fixed,
+        rows=info.rows, new_plots=info.new_plots, new_versions=info.new_versions,
+        unchanged=info.unchanged, duplicates=info.duplicates, created_at=info.created_at,
+        check=check_state(info, queue),
+    )  # fmt: skip
+
+
+def upload_detail(
+    registry: Registry, info: UploadInfo, queue: CheckQueue, report: ValidationReport | None
+) -> schemas.UploadDetail:
+    """With the validation report: the fresh one after an upload, else the stored findings."""
+    if report is None:
+        report = registry.report_for(info.version_ids) if info.version_ids else None
+    summary = (
+        validation_summary(report)
+        if report is not None
+        else schemas.ValidationSummary(
+            plots=0,
+            ok=0,
+            warning=0,
+            error=0,
+            repaired=0,
+            findings=[finding_out(f) for f in info.findings],
+        )
+    )
+    return schemas.UploadDetail(**upload_out(info, queue).model_dump(), validation=summary)
+
+
+def _reasons(items: Iterable[dict[str, Any]] | None) -> list[schemas.ReasonOut]:
+    out = []
+    for d in items or []:
+        r = ReasonItem.from_dict(d)
+        out.append(
+            schemas.ReasonOut(
+                code=r.code.value,
+                dataset_id=r.dataset_id,
+                message=schemas.Message(es=r.message("es"), en=r.message("en")),
+            )
+        )
+    return out
+
+
+def _plot_out(row: dict[str, Any], org_id: int, org_name: str) -> schemas.PlotOut:
+    return schemas.PlotOut(
+        id=row["plot_key"], plot_id=row["plot_id"], organisation_id=org_id,
+        organisation_name=org_name, version=row["version"], version_id=row["version_id"],
+        status=row["status"], verdict=row["verdict"], reasons=_reasons(row["reasons"]),
+        area_ha=row["area_ha"], checked_at=row["checked_at"], run_id=row["run_id"],
+    )  # fmt: skip
+
+
+def visible_plots(registry: Registry, caller: Caller) -> list[schemas.PlotOut]:
+    names = {o.id: o.name for o in registry.organisations()}
+    out: list[schemas.PlotOut] = []
+    for org in visible_organisations(registry, caller):
+        out.extend(_plot_out(r, org, names[org]) for r in registry.latest_results(org))
+    return out
+
+
+def plot_page(registry: Registry, caller: Caller, f: PlotFilter) -> schemas.PlotPage:
+    rows = visible_plots(registry, caller)
+    if f.organisation_id is not None:
+        rows = [r for r in rows if r.organisation_id == f.organisation_id]
+    if f.status:
+        rows = [r for r in rows if r.status == f.status]
+    if f.q:
+        needle = f.q.casefold()
+        rows = [r for r in rows if needle in r.plot_id.casefold()]
+    counts = Counter(r.verdict or UNCHECKED for r in rows)
+    if f.verdict:
+        rows = [r for r in rows if (r.verdict or UNCHECKED) == f.verdict]
+    page = rows[f.offset : f.offset + f.limit]
+    return schemas.PlotPage(total=len(rows), counts=dict(sorted(counts.items())), items=page)
+
+
+def plot_detail(registry: Registry, ref: PlotRef) -> schemas.PlotDetail:
+    org = registry.organisation(ref.organisation_id)
+    latest = next(
+        r for r in registry.latest_results(ref.organisation_id) if r["plot_key"] == ref.id
+    )
+    base = _plot_out(latest, ref.organisation_id, org.name if org else "")
+    versions = []
+    for v in registry.history(ref.organisation_id, ref.plot_id):
+        geom = None if v["geometry_wkt"] is None else shapely.from_wkt(v["geometry_wkt"])
+        versions.append(
+            schemas.VersionOut(
+                version=v["version"], version_id=v["version_id"], created_at=v["created_at"],
+                upload_id=v["upload_id"], file_name=v["file_name"], status=v["status"],
+                area_ha=v["area_ha"], declared_area_ha=v["declared_area_ha"],
+                producer_name=v["producer_name"], production_place=v["production_place"],
+                producer_country=v["producer_country"], commodity=v["commodity"],
+                geometry=None if geom is None else shapely.geometry.mapping(geom),
+                original_wkt=v["original_wkt"],
+                findings=[finding_out(f) for f in v["findings"]],
+                results=[
+                    {**r, "reasons": [x.model_dump() for x in _reasons(r["reasons"])]}
+                    for r in v["results"]
+                ],
+            )
+        )  # fmt: skip
+    return schemas.PlotDetail(**base.model_dump(), versions=versions)
+
+
+def plots_geojson(registry: Registry, caller: Caller, f: PlotFilter) -> dict[str, Any]:
+    """The plots of a page as a FeatureCollection, for the map."""
+    page = plot_page(registry, caller, f)
+    if not page.items:
+        return {"type": "FeatureCollection", "features": []}
+    report = registry.report_for([p.version_id for p in page.items])
+    geoms = dict(zip(report.plots["version_id"].astype(int), report.plots.geometry, strict=True))
+    features = []
+    for p in page.items:
+        g = geoms.get(p.version_id)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": None if g is None or g.is_empty else shapely.geometry.mapping(g),
+                "properties": {
+                    "id": p.id,
+                    "plot_id": p.plot_id,
+                    "verdict": p.verdict,
+                    "status": p.status,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def lot_out(registry: Registry, lot: LotInfo) -> schemas.LotDetail:
+    results = registry.results_for(lot.version_ids)
+    report = registry.report_for(lot.version_ids)
+    owners = registry.version_owners(lot.version_ids)
+    names = {o.id: o.name for o in registry.organisations()}
+    items = [
+        schemas.LotPlot(
+            plot_id=str(pid),
+            version_id=int(vid),
+            organisation_name=names.get(owners.get(int(vid), -1), ""),
+            verdict=results[int(vid)].verdict.value if int(vid) in results else None,
+        )
+        for pid, vid in zip(report.plots["plot_id"], report.plots["version_id"], strict=True)
+    ]
+    verdicts = Counter(i.verdict or UNCHECKED for i in items)
+    return schemas.LotDetail(
+        id=lot.id, reference=lot.reference, commodity=lot.commodity, hs_code=lot.hs_code,
+        net_mass_kg=lot.net_mass_kg, created_at=lot.created_at, plots=len(lot.version_ids),
+        verdicts=dict(sorted(verdicts.items())), items=items,
+    )  # fmt: skip
