@@ -17,6 +17,7 @@ from eudr_check.fingerprint import fingerprints
 from eudr_check.models import PlotResult
 from eudr_check.parallel import batch_chunks
 from eudr_check.pipeline import file_records, plan, spatial_chunks, undetermined_result
+from eudr_check.registry_check import subset
 from eudr_check.reports.bundle import write_bundle
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.run import CheckRun
@@ -101,13 +102,7 @@ def check(
     record_results(registry_url, run_id, items)
     rows = sorted(results)
     if out_dir:
-        subset = report.plots.iloc[rows].reset_index(drop=True)
-        keys = {(f, i, p) for f, i, p in zip(subset["source_file"], subset["source_index"],
-                                              subset["plot_id"], strict=True)}  # fmt: skip
-        findings = [
-            f for f in report.findings if (f.source_file, f.source_index, f.plot_id) in keys
-        ]
-        validation = type(report)(subset, findings, report.fixed, report.thresholds)
+        validation = subset(report, rows)
         run = CheckRun(uuid.uuid4().hex, f"registry-run-{run_id}", "", validation,
                        [results[r] for r in rows], catalog, data, file_records(files), started,
                        dt.datetime.now(dt.UTC), __version__)  # fmt: skip
