@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from eudr_check.datasets.catalog import TileScheme, VerdictPolicy, load_catalog
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError
 from eudr_check.models import DatasetStats, Reason, Verdict
+from eudr_check.rules import ValidationReport
 from eudr_check.verdict import decide
+from tests.conftest import feature, poly, square
 
 POLICY = VerdictPolicy()
 
@@ -119,3 +122,26 @@ def test_catalog_validation_names_the_problem(tmp_path: Path) -> None:
     newer = catalog.with_versions({"hansen_gfc": "GFC-2025-v1.13"})
     assert newer.get("hansen_gfc").file_name("lossyear", "10S_080W") == (
         "Hansen_GFC-2025-v1.13_lossyear_10S_080W.tif")  # fmt: skip
+
+
+def test_a_region_sized_plot_is_undetermined_without_reading_rasters(
+    tmp_path: Path, check: Callable[..., ValidationReport]
+) -> None:
+    """A 10°x10° 'plot' would need gigabytes of raster: it is refused as too large, and the
+    plot next to it is analysed as usual."""
+    from eudr_check.pipeline import check_plots, plan
+
+    report = check(
+        feature(poly(square(-80.0, -10.0, 10.0)), plot_id="HUGE"),
+        feature(poly(square()), plot_id="SMALL"),
+        fix=True,
+    )
+    catalog = load_catalog(None)
+    tasks = plan(report, catalog)
+    assert tasks[0].shape is None and tasks[1].shape is not None
+    run = check_plots(report, catalog, tmp_path)  # no rasters here: SMALL is undetermined too
+    huge = run.results[0]
+    assert huge.verdict is Verdict.UNDETERMINED
+    assert [r.code for r in huge.reasons] == [Reason.TOO_LARGE]
+    assert "0.25°" in huge.reasons[0].message("en")
+    assert Reason.TOO_LARGE not in [r.code for r in run.results[1].reasons]

@@ -160,6 +160,7 @@ class Reason(StrEnum):
     FOREST_2020_NO_LOSS = "forest_2020_no_loss"
     NO_FOREST_NO_LOSS = "no_forest_no_loss"
     POINT_BUFFERED = "point_buffered"
+    TOO_LARGE = "too_large"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from eudr_check.models import Code, PlotResult, Severity
 from eudr_check.rules import ValidationReport
 from eudr_check.rules.area import to_equal_area
 from eudr_check.run import CheckRun, FileRecord
-from eudr_check.verdict import decide
+from eudr_check.verdict import MAX_SPAN_DEG, TOO_LARGE, decide
 
 # Findings that leave the plot's shape or position unknown: nothing can be said about it.
 GEOMETRY_ERRORS = frozenset({
@@ -80,8 +80,15 @@ def plan(report: ValidationReport, catalog: Catalog) -> list[PlotTask]:
         shape = None if errs or geoms[i] is None or types[i] not in (0, 3, 4, 6) else shapes[i]
         if shape is None and not errs:
             errs = ("geometry_missing",)
+        if shape is not None and _span(shape) > MAX_SPAN_DEG:
+            shape, errs = None, (TOO_LARGE,)
         tasks.append(PlotTask(i, str(pid), shape, errs, buffered.get(i)))
     return tasks
+
+
+def _span(shape: shapely.Geometry) -> float:
+    minx, miny, maxx, maxy = shapely.bounds(shape).tolist()
+    return float(max(maxx - minx, maxy - miny))
 
 
 def spatial_chunks(tasks: Sequence[PlotTask], group_deg: float = GROUP_DEG) -> list[list[PlotTask]]:

@@ -11,6 +11,11 @@ from collections.abc import Iterable, Sequence
 from eudr_check.datasets.catalog import VerdictPolicy
 from eudr_check.models import DatasetStats, Param, Reason, ReasonItem, Verdict
 
+# A plot wider or taller than this (degrees, ~28 km) is not a farm plot but a wrong geometry
+# (or a whole region); reading rasters for it could take gigabytes, so it is not analysed.
+MAX_SPAN_DEG = 0.25
+TOO_LARGE = "too_large"
+
 
 def _pct(value: float) -> float:
     return round(100 * value, 1)
@@ -35,6 +40,9 @@ def decide(
     notes = (
         [] if point_buffer_ha is None else [_item(Reason.POINT_BUFFERED, ha=_ha(point_buffer_ha))]
     )
+    if TOO_LARGE in geometry_errors:
+        km = round(MAX_SPAN_DEG * 111)
+        return Verdict.UNDETERMINED, (_item(Reason.TOO_LARGE, deg=MAX_SPAN_DEG, km=km), *notes)
     if geometry_errors:
         codes = ", ".join(sorted(set(geometry_errors)))
         return Verdict.UNDETERMINED, (_item(Reason.GEOMETRY_ERROR, codes=codes), *notes)

@@ -17,6 +17,12 @@ VERDICT_TEXT: dict[Verdict, tuple[str, str]] = {
 }
 
 REASONS: dict[Reason, tuple[str, str]] = {
+    Reason.TOO_LARGE: (
+        "La parcela se extiende más de {deg}° (unos {km} km): demasiado para una parcela y para "
+        "analizarla; revise la geometría.",
+        "The plot spans more than {deg}° (about {km} km): too large for a plot and to analyse; "
+        "check the geometry.",
+    ),
     Reason.GEOMETRY_ERROR: (
         "La geometría tiene errores sin reparar ({codes}); no se puede analizar.",
         "The geometry has unrepaired errors ({codes}); it cannot be analysed.",
