@@ -11,6 +11,8 @@ if [ -z "${EUDR_CHECK_TEST_PG_URL:-}" ]; then
   EUDR_CHECK_TEST_PG_URL=$(bash scripts/start_postgres.sh)
 fi
 export EUDR_CHECK_TEST_PG_URL
+# Debian's Chromium for the browser test (tests/test_browser.py), installed if missing.
+bash scripts/install_chromium.sh
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

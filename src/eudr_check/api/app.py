@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from eudr_check import __version__
-from eudr_check.api import errors
+from eudr_check.api import errors, pages
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.limits import BodyLimit
 from eudr_check.api.ratelimit import RateLimiter
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     for module in (admin, uploads, plots, shares, lots):
         app.include_router(module.router)
+    pages.install(app)  # the web pages and their /static files
 
     @app.get("/healthz", tags=["health"])
     def healthz(request: Request) -> JSONResponse:

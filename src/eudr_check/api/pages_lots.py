@@ -1,0 +1,113 @@
+"""Exporters' pages: their lots, a form to make one from shared plots, and the bundle link."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import ValidationError
+
+from eudr_check.api import deps, i18n, schemas, views
+from eudr_check.api.errors import ApiError
+from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
+from eudr_check.api.routes import lots
+from eudr_check.api.scope import lot_for
+from eudr_check.store import Role
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+FIELDS = ("reference", "commodity", "hs_code", "net_mass_kg", "plots")
+BUNDLE_JS_KEYS = ("lot.bundle_busy", "lot.bundle_done", "lot.bundle_failed")
+
+
+def _number(text: str) -> str:
+    """A mass as people type it -> '1250.5': '1 250,5', '1.250,5', '1,250.5', '12,500' (Peru
+    writes thousands with a comma), '12,5'. The lot page shows the mass as read."""
+    text = "".join(text.split())
+    if "," in text and "." in text:  # both: the last one is the decimal mark
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return text.replace(thousands, "").replace(decimal, ".")
+    for sep in (",", "."):
+        if text.count(sep) > 1:  # 1.250.000
+            return text.replace(sep, "")
+    if "," in text:
+        whole, fraction = text.split(",")
+        return whole + fraction if len(fraction) == 3 else f"{whole}.{fraction}"
+    return text
+
+
+def _lots_page(
+    request: Request, status: int = 200, form: dict[str, Any] | None = None,
+    errors: list[str] | None = None,
+) -> Response:  # fmt: skip
+    caller = need(signed_in(request), Role.EXPORTER)
+    registry = deps.registry(request)
+    plots = sorted(views.visible_plots(registry, caller),
+                   key=lambda p: (p.organisation_name, p.plot_id))  # fmt: skip
+    form = form or {"reference": "", "commodity": "coffee", "hs_code": "", "net_mass_kg": "",
+                    "plots": set()}  # fmt: skip
+    return render(
+        request,
+        "lots.html",
+        status=status,
+        lots=lots.lots(caller, registry),
+        plots=plots,
+        form=form,
+        errors=errors or [],
+        verdicts=(*views.VERDICTS, views.UNCHECKED),
+        js={"selected": i18n.text(i18n.lang_of(request), "lots.selected", n="{n}")},
+    )
+
+
+@router.get("/lots")
+def lots_page(request: Request) -> Response:
+    return _lots_page(request)
+
+
+@router.post("/lots")
+def create_lot(
+    request: Request,
+    reference: Annotated[str, Form(max_length=400)] = "",
+    commodity: Annotated[str, Form(max_length=20)] = "",
+    hs_code: Annotated[str, Form(max_length=20)] = "",
+    net_mass_kg: Annotated[str, Form(max_length=40)] = "",
+    plots: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    caller = need(signed_in(request), Role.EXPORTER)
+    registry = deps.registry(request)
+    keys = [int(p) for p in plots or () if p.isdigit() and 0 < int(p) <= deps.MAX_ID]
+    form = {"reference": reference, "commodity": commodity, "hs_code": hs_code,
+            "net_mass_kg": net_mass_kg, "plots": set(keys)}  # fmt: skip
+    lang = i18n.lang_of(request)
+    try:
+        body = schemas.NewLot.model_validate(
+            {"reference": reference.strip(), "commodity": commodity, "hs_code": hs_code.strip(),
+             "net_mass_kg": _number(net_mass_kg), "plots": keys}
+        )  # fmt: skip
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        messages = [i18n.text(lang, f"lots.field.{f}") for f in FIELDS if f in bad]
+        return _lots_page(request, 422, form, messages)
+    try:
+        lot = lots.create_lot_for(registry, caller, body)
+    except ApiError as err:
+        return _lots_page(request, err.status, form, [i18n.pick(lang, err.es, err.en)])
+    return redirect(f"/lots/{lot.id}")
+
+
+@router.get("/lots/{lot_id}")
+def lot_page(request: Request, lot_id: deps.Id) -> Response:
+    caller = need(signed_in(request), Role.EXPORTER)
+    registry = deps.registry(request)
+    lot = views.lot_out(registry, lot_for(registry, caller, lot_id))
+    lang = i18n.lang_of(request)
+    counts = lot.verdicts
+    return render(
+        request,
+        "lot.html",
+        lot=lot,
+        bundle_url=f"/api/lots/{lot.id}/bundle?lang={lang}",
+        warn_detected=counts.get("deforestation_detected", 0) + counts.get("undetermined", 0),
+        warn_review=counts.get("needs_review", 0),
+        js={"lang": lang, "text": {k: i18n.text(lang, k) for k in BUNDLE_JS_KEYS}},
+    )
