@@ -22,6 +22,33 @@ class Message(BaseModel):
     en: str
 
 
+class ErrorOut(BaseModel):
+    """Every refusal of the API: the English text, a short code, the message in both languages."""
+
+    detail: str | list[dict[str, Any]] = Field(
+        description="English text; for invalid request data, the list of what is wrong."
+    )
+    code: str
+    message: Message
+
+
+class PlainError(BaseModel):
+    detail: str
+
+
+# The refusals every API route may answer with (its role, scope and limits decide which).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": PlainError, "description": "A body that cannot be parsed (not UTF-8, ...)"},
+    401: {"model": ErrorOut, "description": "No token, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "The caller's role cannot do this"},
+    404: {"model": ErrorOut, "description": "Not found, or not the caller's to see"},
+    409: {"model": ErrorOut, "description": "A conflict: a duplicate, or not ready yet"},
+    413: {"model": ErrorOut, "description": "The request body is over the size limit"},
+    422: {"model": ErrorOut, "description": "Invalid request data, or a file refused"},
+    429: {"model": ErrorOut, "description": "Too many requests for this token (Retry-After)"},
+}
+
+
 class Organisation(BaseModel):
     id: int
     name: str
@@ -161,7 +188,9 @@ class NewLot(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reference: str = Text
     commodity: Literal["coffee", "cocoa"]
-    hs_code: str = Field(pattern=r"^[0-9]{4}([0-9]{2}){0,2}$", description="HS code, 4 to 8 digits.")
+    hs_code: str = Field(
+        pattern=r"^[0-9]{4}([0-9]{2}){0,2}$", description="HS code, 4 to 8 digits."
+    )
     net_mass_kg: float = Field(gt=0, le=1e9)
     plots: list[Key] = Field(min_length=1, max_length=100_000, description="Plot ids (keys).")
 

@@ -11,7 +11,7 @@ from eudr_check.api.auth import Caller, admin, current_caller
 from eudr_check.api.errors import not_found
 from eudr_check.store import Registry, TokenInfo
 
-router = APIRouter(prefix="/api", tags=["admin"])
+router = APIRouter(prefix="/api", tags=["admin"], responses=schemas.ERROR_RESPONSES)
 Reg = Annotated[Registry, Depends(deps.registry)]
 Admin = Annotated[Caller, Depends(admin)]
 

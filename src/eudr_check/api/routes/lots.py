@@ -18,7 +18,7 @@ from eudr_check.reports.bundle import BundleError, write_bundle
 from eudr_check.settings import Settings
 from eudr_check.store import LotInfo, Registry
 
-router = APIRouter(prefix="/api/lots", tags=["lots"])
+router = APIRouter(prefix="/api/lots", tags=["lots"], responses=schemas.ERROR_RESPONSES)
 Reg = Annotated[Registry, Depends(deps.registry)]
 Exp = Annotated[Caller, Depends(exporter)]
 # EUDR Annex I: the HS headings of coffee and cocoa products.

@@ -15,7 +15,7 @@ from eudr_check.reports.evidence import EvidenceUnavailable, evidence_map
 from eudr_check.settings import Settings
 from eudr_check.store import Registry
 
-router = APIRouter(prefix="/api/plots", tags=["plots"])
+router = APIRouter(prefix="/api/plots", tags=["plots"], responses=schemas.ERROR_RESPONSES)
 Reg = Annotated[Registry, Depends(deps.registry)]
 Member = Annotated[Caller, Depends(member)]
 VerdictFilter = Literal[
@@ -57,8 +57,8 @@ def plot(plot_key: deps.Id, caller: Member, registry: Reg) -> schemas.PlotDetail
     response_class=Response,
     responses={
         200: {"content": {"image/png": {}}, "description": "The evidence map (PNG)"},
-        404: {"description": "No such plot, or it has no geometry"},
-        409: {"description": "Not checked yet"},
+        404: {"model": schemas.ErrorOut, "description": "No such plot, or it has no geometry"},
+        409: {"model": schemas.ErrorOut, "description": "Not checked yet"},
     },
 )
 def plot_map(

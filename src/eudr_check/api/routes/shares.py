@@ -11,7 +11,7 @@ from eudr_check.api.auth import Caller, member, technician
 from eudr_check.api.errors import not_found
 from eudr_check.store import OrgKind, Registry
 
-router = APIRouter(prefix="/api", tags=["shares"])
+router = APIRouter(prefix="/api", tags=["shares"], responses=schemas.ERROR_RESPONSES)
 Reg = Annotated[Registry, Depends(deps.registry)]
 Tech = Annotated[Caller, Depends(technician)]
 

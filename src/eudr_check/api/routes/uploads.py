@@ -21,7 +21,7 @@ from eudr_check.rules import ValidationReport, validate
 from eudr_check.settings import Settings
 from eudr_check.store import Registry
 
-router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+router = APIRouter(prefix="/api/uploads", tags=["uploads"], responses=schemas.ERROR_RESPONSES)
 Reg = Annotated[Registry, Depends(deps.registry)]
 Queue = Annotated[CheckQueue, Depends(deps.queue)]
 Tech = Annotated[Caller, Depends(technician)]
@@ -29,6 +29,7 @@ _UNSAFE = re.compile(r"[^\w.\- ]+")
 # What the registry cannot store in text (PostgreSQL refuses NUL; lone surrogates are not
 # Unicode that can be encoded).
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+MAX_PLOT_ID = 500  # characters: at most 2000 bytes of UTF-8
 
 
 def safe_name(name: str | None) -> str:
@@ -50,8 +51,8 @@ def _unstorable(value: Any) -> bool:
 
 
 def refuse_unstorable_text(name: str, report: ValidationReport) -> None:
-    """A file whose text holds NUL or broken Unicode is refused, naming the row, rather than
-    failing in the database."""
+    """A file the registry cannot store (NUL or broken Unicode in its text, a plot ID too long
+    to index) is refused, naming the row, rather than failing in the database."""
     plots = report.plots.drop(columns="geometry")
     rows = [int(r["source_index"]) for r in plots.to_dict("records") if _unstorable(r)]
     rows += [f.source_index or 0 for f in report.findings if _unstorable(f.to_dict())]
@@ -62,6 +63,17 @@ def refuse_unstorable_text(name: str, report: ValidationReport) -> None:
                        "dañado); corrija el archivo y vuelva a subirlo.",
                        f"{name}: row {row} holds invalid characters (NUL or broken Unicode); "
                        "fix the file and upload it again.")  # fmt: skip
+    # Plot IDs are indexed: PostgreSQL's index entries hold at most 2704 bytes (and an ID is a
+    # short code; a longer one is some other column taken for the ID).
+    ids = zip(report.plots["source_index"], report.plots["plot_id"].astype(str), strict=True)
+    long_ids = [(int(row), len(pid)) for row, pid in ids if len(pid) > MAX_PLOT_ID]
+    if long_ids:
+        row, size = long_ids[0]
+        raise ApiError(422, "plot_id_too_long",
+                       f"{name}: el ID de parcela de la fila {row} es demasiado largo ({size} "
+                       f"caracteres; máximo {MAX_PLOT_ID}).",
+                       f"{name}: the plot ID in row {row} is too long ({size} characters; at "
+                       f"most {MAX_PLOT_ID}).")  # fmt: skip
 
 
 def accept_upload(
