@@ -252,6 +252,9 @@ def test_evidence_map(world: World, browser: Callable[..., TestClient]) -> None:
     r = browser("tech_a").get(f"/api/plots/{key_of(world, 'JAE-011')}/map.png")
     assert r.status_code == 404 and r.json()["code"] == "no_geometry"
     assert r.json()["message"]["es"].startswith("La parcela no tiene geometría")
+    # Off the globe (LCV-008 has a latitude of -95.85): not drawable either, still no 500.
+    r = browser("tech_a").get(f"/api/plots/{key_of(world, 'LCV-008')}/map.png")
+    assert r.status_code == 404 and r.json()["code"] == "no_geometry"
 
 
 def test_evidence_map_of_an_unchecked_plot_is_409(

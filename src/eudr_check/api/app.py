@@ -24,9 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     registry = Registry.open(settings.registry_url)
     catalog = load_catalog(settings.catalog)
-    checks = CheckQueue(
-        registry, catalog, settings.datasets, settings.check_deployment, settings.registry_url
-    )
+    checks = CheckQueue(registry, catalog, settings.datasets, settings.check_deployment)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

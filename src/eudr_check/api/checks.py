@@ -31,13 +31,11 @@ class CheckQueue:
         catalog: Catalog,
         data_dir: Path,
         deployment: str | None = None,
-        registry_url: str | None = None,
     ) -> None:
         self.registry = registry
         self.catalog = catalog
         self.data_dir = data_dir
         self.deployment = deployment
-        self.registry_url = registry_url
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eudr-check")
         self._errors: dict[str, str] = {}
         self._pending: dict[str, Future[None]] = {}
@@ -87,12 +85,12 @@ class CheckQueue:
         from prefect.deployments import run_deployment
 
         # timeout=0: hand the run to the Prefect worker and return; results land in the registry.
+        # The worker uses its own settings (EUDR_CHECK_REGISTRY_URL, _DATASETS): a URL with its
+        # password passed here would be stored and shown by Prefect as a flow-run parameter.
         run_deployment(
             name=self.deployment or "",
             parameters={
                 "version_ids": version_ids,
-                "registry_url": self.registry_url,
-                "data_dir": str(self.data_dir),
                 "only_changed": True,
             },
             timeout=0,

@@ -148,6 +148,7 @@ class PlotOut(BaseModel):
     version: int
     version_id: int
     status: str = Field(description="Geolocation status after validation: ok, warning, error.")
+    producer_name: str | None
     verdict: str | None = Field(description="Latest verdict; null while not yet checked.")
     reasons: list[ReasonOut]
     area_ha: float | None

@@ -121,7 +121,8 @@ def _plot_out(row: dict[str, Any], org_id: int, org_name: str) -> schemas.PlotOu
     return schemas.PlotOut(
         id=row["plot_key"], plot_id=row["plot_id"], organisation_id=org_id,
         organisation_name=org_name, version=row["version"], version_id=row["version_id"],
-        status=row["status"], verdict=row["verdict"], reasons=_reasons(row["reasons"]),
+        status=row["status"], producer_name=row["producer_name"], verdict=row["verdict"],
+        reasons=_reasons(row["reasons"]),
         area_ha=row["area_ha"], checked_at=row["checked_at"], run_id=row["run_id"],
     )  # fmt: skip
 
@@ -142,7 +143,10 @@ def plot_page(registry: Registry, caller: Caller, f: PlotFilter) -> schemas.Plot
         rows = [r for r in rows if r.status == f.status]
     if f.q:
         needle = f.q.casefold()
-        rows = [r for r in rows if needle in r.plot_id.casefold()]
+        rows = [
+            r for r in rows
+            if needle in r.plot_id.casefold() or needle in (r.producer_name or "").casefold()
+        ]  # fmt: skip
     counts = Counter(r.verdict or UNCHECKED for r in rows)
     if f.verdict:
         rows = [r for r in rows if (r.verdict or UNCHECKED) == f.verdict]

@@ -54,11 +54,12 @@ def evidence_map(
     )
     rec = plot_records(run)[0]
     shape = check_reports.analysed_shape(rec, catalog.verdict.point_area_ha)
-    if shape is None or shape.is_empty:
+    # Coordinates off the globe (a latitude of -95, metres read as degrees) cannot be drawn.
+    if shape is None or shape.is_empty or not check_reports._on_earth(shape):
         raise EvidenceUnavailable(
             "no_geometry",
-            "La parcela no tiene geometría: no hay mapa.",
-            "The plot has no geometry: there is no map.",
+            "La parcela no tiene geometría dibujable (falta o está fuera del globo): no hay mapa.",
+            "The plot has no drawable geometry (missing or off the globe): there is no map.",
         )
     if shape is not rec.geometry:  # a point: draw its circle and the point, as the reports do
         shape = shapely.GeometryCollection([shape, rec.geometry])

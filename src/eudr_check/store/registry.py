@@ -460,6 +460,7 @@ class Registry(AccessQueries):
                 latest.c.version_id,
                 latest.c.version,
                 PlotVersion.status,
+                PlotVersion.producer_name,
                 r.run_id,
                 r.fingerprint,
                 r.verdict,
@@ -473,7 +474,7 @@ class Registry(AccessQueries):
             .outerjoin(r, (r.plot_version_id == latest.c.version_id) & (r.id == newest))
             .order_by(latest.c.plot_pk)
         )
-        keys = ("plot_key", "plot_id", "version_id", "version", "status", "run_id",
+        keys = ("plot_key", "plot_id", "version_id", "version", "status", "producer_name", "run_id",
                 "fingerprint", "verdict", "reasons", "stats", "area_ha", "buffered_point",
                 "checked_at")  # fmt: skip
         out = []
