@@ -64,6 +64,12 @@ def current_caller(request: Request) -> Caller:
     caller = identify(request, token_from(request))
     if caller is None:
         raise _unauthorised()
+    rate_limit(request, caller)
+    return caller
+
+
+def rate_limit(request: Request, caller: Caller) -> None:
+    """429 when the caller's token has used up its requests (API and pages alike)."""
     wait = request.app.state.limiter.take(caller.token_id)
     if wait:
         raise ApiError(
@@ -73,7 +79,6 @@ def current_caller(request: Request) -> Caller:
             "Too many requests: wait a few seconds.",
             headers={"Retry-After": retry_after(wait)},
         )
-    return caller
 
 
 def require(*roles: Role) -> Callable[..., Caller]:

@@ -22,8 +22,7 @@ from fastapi.routing import APIRoute
 
 from eudr_check import __version__
 from eudr_check.api import auth, i18n
-from eudr_check.api.errors import ApiError, as_api_error
-from eudr_check.api.ratelimit import retry_after
+from eudr_check.api.errors import as_api_error
 from eudr_check.errors import EudrCheckError
 from eudr_check.store import Role
 
@@ -149,15 +148,7 @@ def signed_in(request: Request) -> auth.Caller:
     if caller is None:
         raise SignInRequired
     request.state.caller = caller
-    wait = request.app.state.limiter.take(caller.token_id)
-    if wait:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "Demasiadas solicitudes: espere unos segundos.",
-            "Too many requests: wait a few seconds.",
-            headers={"Retry-After": retry_after(wait)},
-        )
+    auth.rate_limit(request, caller)
     return caller
 
 
