@@ -46,6 +46,8 @@ class CheckQueue:
         ids = [int(v) for v in version_ids]
         future = self._pool.submit(self._run, key, ids)
         with self._lock:
+            # Finished jobs are forgotten (their outcome is in the registry or in _errors).
+            self._pending = {k: f for k, f in self._pending.items() if not f.done()}
             self._pending[key] = future
 
     def error(self, key: str) -> str | None:
