@@ -13,6 +13,8 @@ fi
 export EUDR_CHECK_TEST_PG_URL
 # Debian's Chromium for the browser test (tests/test_browser.py), installed if missing.
 bash scripts/install_chromium.sh
+# Installed above: from here a missing browser is a failure, never a skip.
+export EUDR_CHECK_REQUIRE_BROWSER=1
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

@@ -28,17 +28,22 @@ def plot_for(registry: Registry, caller: Caller, plot_key: int) -> PlotRef:
 
 def upload_for(registry: Registry, caller: Caller, upload_id: int) -> UploadInfo:
     info = registry.upload(upload_id)
-    if info is None or caller.role is not Role.TECHNICIAN:
+    if not _own(info, caller, Role.TECHNICIAN):
         raise not_found("Upload", "la carga")
-    if info.organisation_id != caller.organisation_id:
-        raise not_found("Upload", "la carga")
+    assert info is not None
     return info
 
 
 def lot_for(registry: Registry, caller: Caller, lot_id: int) -> LotInfo:
     info = registry.lot(lot_id)
-    if info is None or caller.role is not Role.EXPORTER:
+    if not _own(info, caller, Role.EXPORTER):
         raise not_found("Lot", "el lote")
-    if info.organisation_id != caller.organisation_id:
-        raise not_found("Lot", "el lote")
+    assert info is not None
     return info
+
+
+def _own(info: UploadInfo | LotInfo | None, caller: Caller, role: Role) -> bool:
+    """Uploads and lots are seen only by their own organisation, in the role that makes them."""
+    if info is None or caller.role is not role:
+        return False
+    return info.organisation_id == caller.organisation_id
