@@ -39,7 +39,8 @@ from shapely.geometry.base import BaseGeometry
 
 from eudr_check.datasets.catalog import Catalog, VerdictPolicy, load_catalog
 from eudr_check.intake import read_plots
-from eudr_check.models import DatasetStats, Severity
+from eudr_check.findings import Severity
+from eudr_check.models import DatasetStats
 from eudr_check.pipeline import GEOMETRY_ERRORS
 from eudr_check.rules import validate
 from eudr_check.verdict import decide

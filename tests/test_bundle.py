@@ -25,10 +25,11 @@ from typer.testing import CliRunner, Result
 from eudr_check import __version__
 from eudr_check.cli_bundle import bundle_app
 from eudr_check.datasets.catalog import Catalog, load_catalog
+from eudr_check.errors import BundleError
 from eudr_check.fingerprint import fingerprints
 from eudr_check.intake import read_plots
 from eudr_check.pipeline import check_plots, plan
-from eudr_check.reports.bundle import BundleError, bundle_stem, write_bundle
+from eudr_check.reports.bundle import bundle_stem, write_bundle
 from eudr_check.reports.bundle_verify import ProblemKind, unsafe_name, verify_bundle
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.rules import validate

@@ -9,8 +9,8 @@ import numpy as np
 
 from eudr_check.datasets.catalog import Catalog, load_catalog
 from eudr_check.intake import read_plots
-from eudr_check.models import Reason, Verdict
 from eudr_check.pipeline import check_plots
+from eudr_check.reasons import Reason, Verdict
 from eudr_check.rules import validate
 from tests.rasters import HANSEN_PX, only_hansen, write_layer
 

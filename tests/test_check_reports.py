@@ -19,7 +19,8 @@ import pytest
 from eudr_check.datasets.catalog import Catalog, load_catalog
 from eudr_check.datasets.reader import read_window
 from eudr_check.intake import read_plots
-from eudr_check.models import DatasetStats, PlotResult, Reason, ReasonItem, Verdict
+from eudr_check.models import DatasetStats, PlotResult
+from eudr_check.reasons import Reason, ReasonItem, Verdict
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.reports.html import write_html_summary
 from eudr_check.reports.maps import map_file_name, render_plot_map

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 import shapely
 
+from eudr_check.findings import Code
 from eudr_check.intake import PlotTable, read_layers, read_plots
 from eudr_check.intake.gpx import CLOSED_TRACK_TOLERANCE_M, haversine_m
-from eudr_check.models import Code
 
 KML_NS = 'xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"'
 SQUARE = "-76.10,-5.70,0 -76.09,-5.70,0 -76.09,-5.69,0 -76.10,-5.69,0 -76.10,-5.70,0"

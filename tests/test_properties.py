@@ -13,8 +13,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from eudr_check.findings import Severity
 from eudr_check.intake import read_plots
-from eudr_check.models import Severity
 from eudr_check.reports.findings import write_fixed
 from eudr_check.reports.traces import export_traces
 from eudr_check.rules import RuleThresholds, validate

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from eudr_check.models import Code, Finding, Severity
+from eudr_check.findings import Code, Finding, Severity
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_plots"
 MAIN = SAMPLES / "cooperativa.geojson"

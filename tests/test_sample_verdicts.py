@@ -18,7 +18,7 @@ import pytest
 
 from eudr_check.datasets.catalog import load_catalog
 from eudr_check.intake import read_plots
-from eudr_check.models import Reason, Verdict
+from eudr_check.reasons import Reason, Verdict
 from eudr_check.rules import ValidationReport, validate
 
 ROOT = Path(__file__).resolve().parents[1]

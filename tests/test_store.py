@@ -22,11 +22,13 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from eudr_check.datasets.catalog import load_catalog
+from eudr_check.errors import StoreError
 from eudr_check.intake import read_plots
-from eudr_check.models import DatasetStats, PlotResult, Reason, ReasonItem, Verdict
+from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.pipeline import check_plots
+from eudr_check.reasons import Reason, ReasonItem, Verdict, reason_message
 from eudr_check.rules import ValidationReport, validate
-from eudr_check.store import Registry, RunStatus, StoreError, UploadSummary, default_url
+from eudr_check.store import Registry, RunStatus, UploadSummary, default_url
 from eudr_check.store.migrate import alembic_config, current_revision, schema_diff, upgrade
 from eudr_check.store.schema import CheckRun, PlotResultRow, PlotVersion
 from eudr_check.store.schema import Upload as UploadRow
@@ -498,4 +500,4 @@ def test_json_documents_survive_a_round_trip(reg: Registry, upload: Upload) -> N
     reg.record_results(run, [(v, "fp", result())])
     (stored,) = reg.history(org, "P1")[0]["results"]
     assert stored["stats"] == [json.loads(json.dumps(result().stats[0].to_dict()))]
-    assert stored["reasons"][0]["message_es"] == result().reasons[0].message("es")
+    assert stored["reasons"][0]["message_es"] == reason_message(result().reasons[0], "es")

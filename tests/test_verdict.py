@@ -10,7 +10,8 @@ import pytest
 from eudr_check.datasets.catalog import TileScheme, VerdictPolicy, load_catalog
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError
-from eudr_check.models import DatasetStats, Reason, Verdict
+from eudr_check.models import DatasetStats
+from eudr_check.reasons import Reason, Verdict, reason_message
 from eudr_check.rules import ValidationReport
 from eudr_check.verdict import decide
 from tests.conftest import feature, poly, square
@@ -48,7 +49,7 @@ def test_alert_after_cutoff_needs_review() -> None:
     verdict, reasons = decide([stats(), alert], POLICY)
     assert verdict is Verdict.NEEDS_REVIEW
     assert [r.code for r in reasons] == [Reason.ALERT_AFTER_CUTOFF]
-    assert "2025-03-01" in reasons[0].message("es")
+    assert "2025-03-01" in reason_message(reasons[0], "es")
 
 
 def test_no_data_and_missing_tiles_are_never_free() -> None:
@@ -75,19 +76,21 @@ def test_optional_dataset_gaps_do_not_block() -> None:
 
 def test_geometry_errors_are_undetermined_and_points_say_they_were_buffered() -> None:
     verdict, reasons = decide([], POLICY, geometry_errors=["hole", "spike"])
-    assert verdict is Verdict.UNDETERMINED and "hole, spike" in reasons[0].message("en")
+    assert verdict is Verdict.UNDETERMINED and "hole, spike" in reason_message(reasons[0], "en")
     _, reasons = decide([stats()], POLICY, point_buffer_ha=4.0)
-    assert reasons[-1].code is Reason.POINT_BUFFERED and "4.0 ha" in reasons[-1].message("en")
+    assert reasons[-1].code is Reason.POINT_BUFFERED and "4.0 ha" in reason_message(
+        reasons[-1], "en"
+    )
 
 
 def test_every_reason_reads_in_both_languages() -> None:
-    from eudr_check.models import ReasonItem
+    from eudr_check.reasons import ReasonItem
 
     params = {"codes": "x", "tiles": "t", "error": "e", "percent": 1, "limit": 5, "ha": 1,
               "years": "2022", "count": 1, "latest": "2024-01-01"}  # fmt: skip
     for code in Reason:
         item = ReasonItem(code, "hansen_gfc", tuple(params.items()))
-        es, en = item.message("es"), item.message("en")
+        es, en = reason_message(item, "es"), reason_message(item, "en")
         assert es and en and es != en and "{" not in es + en
 
 
@@ -143,5 +146,5 @@ def test_a_region_sized_plot_is_undetermined_without_reading_rasters(
     huge = run.results[0]
     assert huge.verdict is Verdict.UNDETERMINED
     assert [r.code for r in huge.reasons] == [Reason.TOO_LARGE]
-    assert "0.25°" in huge.reasons[0].message("en")
+    assert "0.25°" in reason_message(huge.reasons[0], "en")
     assert Reason.TOO_LARGE not in [r.code for r in run.results[1].reasons]

@@ -33,7 +33,7 @@ from eudr_check.cli_common import (
 )
 from eudr_check.cli_datasets import datasets_app
 from eudr_check.cli_serve import admin_app, serve_cmd
-from eudr_check.models import Severity
+from eudr_check.findings import Severity, finding_message
 from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
 
@@ -71,7 +71,7 @@ def _print_summary(report: ValidationReport, file: Path, lang: str) -> None:
         detail.add_column(t("problem", lang))
         for f in errors[:40]:
             detail.add_row(
-                escape(f.plot_id or ""), str(f.source_index or ""), escape(f.message(lang))
+                escape(f.plot_id or ""), str(f.source_index or ""), escape(finding_message(f, lang))
             )
         out.print(detail)
         if len(errors) > 40:

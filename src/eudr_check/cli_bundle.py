@@ -60,7 +60,8 @@ def build_cmd(
     """Write a lot's compliance bundle from the registry at EUDR_CHECK_REGISTRY_URL."""
     lang = check_lang(lang)
     from eudr_check.datasets.catalog import load_catalog
-    from eudr_check.reports.bundle import BundleError, write_bundle
+    from eudr_check.errors import BundleError
+    from eudr_check.reports.bundle import write_bundle
     from eudr_check.settings import Settings
     from eudr_check.store.registry import Registry
 

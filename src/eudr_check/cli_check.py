@@ -27,10 +27,10 @@ from eudr_check.cli_common import (
     t,
 )
 from eudr_check.datasets.catalog import load_catalog
-from eudr_check.models import PlotResult, Verdict
+from eudr_check.models import PlotResult
 from eudr_check.pipeline import check_plots
+from eudr_check.reasons import Verdict, verdict_name
 from eudr_check.settings import get_settings
-from eudr_check.verdict_messages import verdict_text
 
 _TEXT = {
     "progress": ("Analizando parcelas", "Analysing plots"),
@@ -141,5 +141,5 @@ def _print_verdicts(results: list[PlotResult], file: Path, lang: str) -> None:
     table.add_column(_say("plots", lang), justify="right")
     for verdict in Verdict:
         style = _STYLE[verdict]
-        table.add_row(f"[{style}]{verdict_text(verdict, lang)}[/]", str(counts.get(verdict, 0)))
+        table.add_row(f"[{style}]{verdict_name(verdict, lang)}[/]", str(counts.get(verdict, 0)))
     out.print(table)

@@ -8,8 +8,9 @@ import typer
 from rich.markup import escape
 
 from eudr_check.cli_common import err, out
+from eudr_check.errors import AccessError, StoreError
 from eudr_check.settings import get_settings
-from eudr_check.store import AccessError, Registry, StoreError
+from eudr_check.store import Registry
 
 admin_app = typer.Typer(
     no_args_is_help=True, help="Organisations and API tokens (registry at EUDR_CHECK_REGISTRY_URL)."

@@ -21,7 +21,8 @@ from eudr_check import __version__
 from eudr_check.analysis import analyse_group, point_circles
 from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.reader import open_files
-from eudr_check.models import Code, PlotResult, Severity
+from eudr_check.findings import Code, Severity
+from eudr_check.models import PlotResult
 from eudr_check.rules import ValidationReport
 from eudr_check.rules.area import to_equal_area
 from eudr_check.run import CheckRun, FileRecord

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from eudr_check.datasets.catalog import VerdictPolicy
-from eudr_check.models import DatasetStats, Param, Reason, ReasonItem, Verdict
+from eudr_check.i18n import Param
+from eudr_check.models import DatasetStats
+from eudr_check.reasons import Reason, ReasonItem, Verdict
 
 # A plot wider or taller than this (degrees, ~28 km) is not a farm plot but a wrong geometry
 # (or a whole region); reading rasters for it could take gigabytes, so it is not analysed.

@@ -13,8 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from eudr_check.api.errors import ApiError
 from eudr_check.api.ratelimit import retry_after
+from eudr_check.errors import ApiError
 from eudr_check.store import OrgKind, Role
 
 COOKIE = "eudr_token"

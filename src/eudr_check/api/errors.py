@@ -14,24 +14,16 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from eudr_check.errors import ConfigError, EudrCheckError, PlotFileError
-from eudr_check.store import AccessError, StoreError
+from eudr_check.errors import (
+    AccessError,
+    ApiError,
+    ConfigError,
+    EudrCheckError,
+    PlotFileError,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
-
-
-class ApiError(EudrCheckError):
-    """A refusal with a status code and a message in Spanish and English."""
-
-    def __init__(
-        self, status: int, code: str, es: str, en: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(en)
-        self.status = status
-        self.code = code
-        self.es = es
-        self.en = en
-        self.headers = headers
 
 
 def not_found(what: str, what_es: str) -> ApiError:
@@ -45,7 +37,7 @@ def error_body(code: str, es: str, en: str) -> dict[str, object]:
 
 def _response(err: ApiError) -> JSONResponse:
     return JSONResponse(
-        error_body(err.code, err.es, err.en), status_code=err.status, headers=err.headers
+        error_body(err.code, err.text.es, err.text.en), status_code=err.status, headers=err.headers
     )
 
 
@@ -65,9 +57,9 @@ def as_api_error(exc: Exception) -> ApiError:
     for kind, status, code, lead in _TABLE:
         if isinstance(exc, kind):
             return ApiError(status, code, f"{lead}: {exc}", str(exc))
-    es = getattr(exc, "message_es", None)
-    en = getattr(exc, "message_en", None) or str(exc)
-    return ApiError(409, "refused", es or en, en)
+    if isinstance(exc, EudrCheckError):
+        return ApiError(409, "refused", exc.text.es, exc.text.en)
+    return ApiError(409, "refused", str(exc), str(exc))
 
 
 def json_safe(value: Any) -> Any:

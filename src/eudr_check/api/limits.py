@@ -8,10 +8,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eudr_check.api.errors import error_body
-
-
-class BodyTooLarge(Exception):
-    pass
+from eudr_check.errors import BodyTooLarge
 
 
 def _too_large_body(limit_mb: float) -> bytes:

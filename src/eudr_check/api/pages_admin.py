@@ -40,7 +40,7 @@ def _failed(request: Request, exc: Exception) -> Response:
     if isinstance(exc, ValidationError):
         return _admin_page(request, 422, error=i18n.text(lang, "error.form"))
     err = as_api_error(exc)
-    return _admin_page(request, err.status, error=i18n.pick(lang, err.es, err.en))
+    return _admin_page(request, err.status, error=i18n.pick(lang, err.text.es, err.text.en))
 
 
 @router.get("/admin")

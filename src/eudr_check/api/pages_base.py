@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from eudr_check import __version__
 from eudr_check.api import auth, i18n
 from eudr_check.api.errors import as_api_error
-from eudr_check.errors import EudrCheckError
+from eudr_check.errors import EudrCheckError, SignInRequired
 from eudr_check.store import Role
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,6 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-class SignInRequired(Exception):
-    """No valid token: the page handler answers with a redirect to the sign-in page."""
 
 
 @jinja2.pass_context
@@ -197,7 +193,9 @@ class PageRoute(APIRoute):
                 err = as_api_error(exc)
                 if err.status >= 500:
                     log.error("%s %s: %s", request.method, request.url.path, exc)
-                return error_page(request, err.status, err.es, err.en, headers=err.headers)
+                return error_page(
+                    request, err.status, err.text.es, err.text.en, headers=err.headers
+                )
             except RequestValidationError as exc:
                 # A malformed id in the path is a page that does not exist; else a bad form.
                 if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
 
 from eudr_check.api import deps, i18n, schemas, views
-from eudr_check.api.errors import ApiError
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
 from eudr_check.api.routes import lots
 from eudr_check.api.scope import lot_for
+from eudr_check.errors import ApiError
 from eudr_check.store import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -91,7 +91,7 @@ def create_lot(
     try:
         lot = lots.create_lot_for(registry, caller, body)
     except ApiError as err:
-        return _lots_page(request, err.status, form, [i18n.pick(lang, err.es, err.en)])
+        return _lots_page(request, err.status, form, [i18n.pick(lang, err.text.es, err.text.en)])
     return redirect(f"/lots/{lot.id}")
 
 

@@ -13,7 +13,8 @@ from eudr_check.api import schemas
 from eudr_check.api.auth import Caller
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.scope import visible_organisations
-from eudr_check.models import Finding, ReasonItem, Severity
+from eudr_check.findings import Finding, Severity, finding_message
+from eudr_check.reasons import ReasonItem, reason_message
 from eudr_check.rules import ValidationReport
 from eudr_check.store import LotInfo, PlotRef, Registry, UploadInfo
 
@@ -39,7 +40,9 @@ def finding_out(f: Finding | dict[str, Any]) -> schemas.FindingOut:
         plot_id=finding.plot_id,
         source_index=finding.source_index,
         related_plot_id=finding.related_plot_id,
-        message=schemas.Message(es=finding.message("es"), en=finding.message("en")),
+        message=schemas.Message(
+            es=finding_message(finding, "es"), en=finding_message(finding, "en")
+        ),
     )
 
 
@@ -111,7 +114,7 @@ def _reasons(items: Iterable[dict[str, Any]] | None) -> list[schemas.ReasonOut]:
             schemas.ReasonOut(
                 code=r.code.value,
                 dataset_id=r.dataset_id,
-                message=schemas.Message(es=r.message("es"), en=r.message("en")),
+                message=schemas.Message(es=reason_message(r, "es"), en=reason_message(r, "en")),
             )
         )
     return out

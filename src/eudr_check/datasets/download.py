@@ -28,7 +28,7 @@ from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
 from eudr_check.datasets.sources import download_url, locate
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
-from eudr_check.errors import ConfigError, EudrCheckError
+from eudr_check.errors import ConfigError, DownloadError
 from eudr_check.reports.atomic import write_text
 
 Bounds = tuple[float, float, float, float]
@@ -55,21 +55,6 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
 
 class _Hasher(Protocol):
     def update(self, data: bytes, /) -> None: ...
-
-
-class DownloadError(EudrCheckError, OSError):
-    """A tile could not be fetched (HTTP error, network, truncated transfer)."""
-
-    def __init__(self, url: str, tile: str, reason: str) -> None:
-        self.url = url
-        self.tile = tile
-        self.reason = reason
-        super().__init__(f"tile {tile}: {reason} ({url})")
-
-    def message(self, lang: str = "es") -> str:
-        if lang == "es":
-            return f"no se pudo descargar la tesela {self.tile}: {self.reason} ({self.url})"
-        return f"could not download tile {self.tile}: {self.reason} ({self.url})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import geopandas as gpd
 
 from eudr_check.errors import PlotFileError
+from eudr_check.findings import Finding
 from eudr_check.gcpause import paused_gc
 from eudr_check.intake.normalise import normalise
 from eudr_check.intake.raw import RawLayer
-from eudr_check.models import Finding
 from eudr_check.settings import Settings, get_settings
 
 __all__ = ["SUPPORTED_SUFFIXES", "PlotTable", "read_layers", "read_plots"]

@@ -16,7 +16,8 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from eudr_check.models import Code, Param
+from eudr_check.findings import Code
+from eudr_check.i18n import Param
 
 
 @dataclass(slots=True)

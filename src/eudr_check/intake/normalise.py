@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from eudr_check.findings import Code, Finding, Severity
+from eudr_check.i18n import Param
 from eudr_check.intake.countries import normalise_country
 from eudr_check.intake.crs import (
     METRES_BEYOND,
@@ -23,7 +25,7 @@ from eudr_check.intake.crs import (
 from eudr_check.intake.fields import canonical, match_fields
 from eudr_check.intake.geometry import build_geometries
 from eudr_check.intake.raw import RawLayer
-from eudr_check.models import PLOT_COLUMNS, Code, Finding, Param, Severity
+from eudr_check.models import PLOT_COLUMNS
 
 # "usable" is False when no geometry could be placed on the globe: later rules skip such plots.
 TABLE_COLUMNS = (*PLOT_COLUMNS[:-1], "usable", "geometry")

@@ -36,7 +36,7 @@ from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.sources import locate
 from eudr_check.datasets.tiles import tiles_for_bounds
-from eudr_check.errors import EudrCheckError
+from eudr_check.errors import BundleError
 from eudr_check.fingerprint import fingerprints
 from eudr_check.pipeline import PlotTask, plan, sha256_of
 from eudr_check.reports.atomic import atomic_path
@@ -55,31 +55,6 @@ log = logging.getLogger(__name__)
 EU_DIR = "eu_information_system"
 REPORTS_DIR = "reports"
 _NAMED = 10  # plot ids an error message names before "and N more"
-
-
-class BundleError(EudrCheckError, ValueError):
-    """A lot that cannot be bundled: unknown, or plots without a result that still holds."""
-
-    def __init__(
-        self,
-        lot_id: int,
-        message_es: str,
-        message_en: str,
-        *,
-        unknown_lot: bool = False,
-        unchecked: Sequence[int] = (),
-        stale: Sequence[int] = (),
-    ) -> None:
-        self.lot_id = lot_id
-        self.message_es = message_es
-        self.message_en = message_en
-        self.unknown_lot = unknown_lot
-        self.unchecked = tuple(unchecked)  # plot version ids without any result
-        self.stale = tuple(stale)  # plot version ids whose result no longer matches the data
-        super().__init__(message_en)
-
-    def message(self, lang: str = "es") -> str:
-        return self.message_es if lang == "es" else self.message_en
 
 
 def bundle_stem(lot_id: int, reference: str) -> str:

@@ -19,14 +19,13 @@ from shapely.geometry.base import BaseGeometry
 from eudr_check.analysis import point_circles
 from eudr_check.datasets.catalog import Dataset, Role
 from eudr_check.datasets.reader import RasterWindow, read_window
-from eudr_check.models import Verdict
+from eudr_check.reasons import Verdict, verdict_name
 from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records, write_due_diligence_geojson
 from eudr_check.reports.html import write_html_summary
 from eudr_check.reports.maps import map_file_name, render_plot_map
 from eudr_check.reports.results_csv import write_results_csv
 from eudr_check.run import CheckRun
-from eudr_check.verdict_messages import verdict_text
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ def _one_map(
     return render_plot_map(
         shape,
         loss,
-        title=f"{rec.plot_id} · {verdict_text(rec.result.verdict, lang)}",
+        title=f"{rec.plot_id} · {verdict_name(rec.result.verdict, lang)}",
         lang=lang,
         path=path,
         treecover_window=treecover,

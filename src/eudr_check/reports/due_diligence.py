@@ -15,11 +15,12 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from eudr_check.models import Finding, PlotResult
+from eudr_check.findings import Finding, finding_message
+from eudr_check.models import PlotResult
+from eudr_check.reasons import reason_record, verdict_name
 from eudr_check.reports.atomic import write_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.run import CheckRun
-from eudr_check.verdict_messages import verdict_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "code": f.code.value,
         "severity": f.severity.value,
         "params": dict(sorted(f.params)),
-        "message_es": f.message("es"),
-        "message_en": f.message("en"),
+        "message_es": finding_message(f, "es"),
+        "message_en": finding_message(f, "en"),
     }
 
 
@@ -139,7 +140,7 @@ def _json_safe(value: Any) -> Any:
 def _properties(rec: PlotRecord) -> dict[str, Any]:
     r = rec.result
     area = None if r.area_ha is None or not math.isfinite(r.area_ha) else round(r.area_ha, 4)
-    reasons = [{**item.to_dict(), "params": dict(sorted(item.params))} for item in r.reasons]
+    reasons = [{**reason_record(item), "params": dict(sorted(item.params))} for item in r.reasons]
     return {
         "plot_id": rec.plot_id,
         "ProducerName": rec.producer_name,
@@ -149,8 +150,8 @@ def _properties(rec: PlotRecord) -> dict[str, Any]:
         "commodity": rec.commodity,
         "area_ha": area,
         "verdict": r.verdict.value,
-        "verdict_es": verdict_text(r.verdict, "es"),
-        "verdict_en": verdict_text(r.verdict, "en"),
+        "verdict_es": verdict_name(r.verdict, "es"),
+        "verdict_en": verdict_name(r.verdict, "en"),
         "reasons": _json_safe(reasons),
         "findings": _json_safe([finding_dict(f) for f in rec.findings]),
         "stats": _json_safe({s.dataset_id: s.to_dict() for s in r.stats}),

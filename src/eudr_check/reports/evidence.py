@@ -13,21 +13,11 @@ from pathlib import Path
 import shapely
 
 from eudr_check.datasets.catalog import Catalog, Role
-from eudr_check.errors import EudrCheckError
+from eudr_check.errors import EvidenceUnavailable
 from eudr_check.reports import check_reports
 from eudr_check.reports.due_diligence import plot_records
 from eudr_check.run import CheckRun
 from eudr_check.store import Registry
-
-
-class EvidenceUnavailable(EudrCheckError, LookupError):
-    """No map can be drawn: `reason` is "not_checked" or "no_geometry"."""
-
-    def __init__(self, reason: str, message_es: str, message_en: str) -> None:
-        super().__init__(message_en)
-        self.reason = reason
-        self.message_es = message_es
-        self.message_en = message_en
 
 
 def evidence_map(

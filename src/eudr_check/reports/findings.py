@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from eudr_check import __version__
+from eudr_check.findings import finding_record
 from eudr_check.reports.atomic import write_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport, as_frame
@@ -36,7 +37,7 @@ def write_findings(report: ValidationReport, source: Path, out_dir: Path) -> lis
         "fixed": report.fixed,
         "thresholds": report.thresholds.to_dict(),
         "summary": summary(report),
-        "findings": [f.to_dict() for f in report.findings],
+        "findings": [finding_record(f) for f in report.findings],
     }
     write_text(json_path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     return [csv_path, json_path]

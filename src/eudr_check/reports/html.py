@@ -13,11 +13,12 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from eudr_check.models import DatasetStats, Verdict
+from eudr_check.findings import finding_message
+from eudr_check.models import DatasetStats
+from eudr_check.reasons import Verdict, reason_message, verdict_name
 from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records
 from eudr_check.run import CheckRun
-from eudr_check.verdict_messages import verdict_text
 
 SAMPLE_DATA_DIR = "sample_data"  # the bundled synthetic rasters
 
@@ -178,7 +179,7 @@ def _num(value: float | None, digits: int = 2) -> str:
 
 def _badge(verdict: Verdict, lang: str, extra: str = "") -> str:
     return (
-        f'<span class="badge v-{verdict.value}">{escape(verdict_text(verdict, lang))}{extra}</span>'
+        f'<span class="badge v-{verdict.value}">{escape(verdict_name(verdict, lang))}{extra}</span>'
     )
 
 
@@ -265,7 +266,7 @@ def _counts(records: list[PlotRecord], lang: str) -> str:
 
 
 def _reasons(rec: PlotRecord, lang: str) -> str:
-    items = "".join(f"<li>{escape(item.message(lang))}</li>" for item in rec.result.reasons)
+    items = "".join(f"<li>{escape(reason_message(item, lang))}</li>" for item in rec.result.reasons)
     return f"<ul>{items}</ul>" if items else ""
 
 
@@ -353,7 +354,7 @@ def _plot_section(rec: PlotRecord, lang: str, maps: dict[str, Path], base: Path)
     findings = (
         "".join(
             f"<li><strong>{escape(_pick(_SEVERITY[f.severity.value], lang))}</strong> "
-            f"<code>{escape(f.code.value)}</code>: {escape(f.message(lang))}</li>"
+            f"<code>{escape(f.code.value)}</code>: {escape(finding_message(f, lang))}</li>"
             for f in rec.findings
         )
         or f"<li>{escape(_t('no_findings', lang))}</li>"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from eudr_check.datasets.catalog import Dataset, Role
 from eudr_check.models import DatasetStats
+from eudr_check.reasons import reason_message, verdict_name
 from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records
 from eudr_check.run import CheckRun
-from eudr_check.verdict_messages import verdict_text
 
 Cell = str | int | float | None
 
@@ -110,15 +110,15 @@ def write_results_csv(run: CheckRun, path: Path) -> Path:
             rec.production_place,
             rec.commodity,
             r.verdict.value,
-            verdict_text(r.verdict, "es"),
+            verdict_name(r.verdict, "es"),
             _round(r.area_ha, 4),
         ]
         for ds, years in datasets:
             row += _dataset_cells(ds, r.stats_for(ds.id), years)
         codes = dict.fromkeys(f.code.value for f in rec.findings)
         row += [
-            " | ".join(item.message("es") for item in r.reasons),
-            " | ".join(item.message("en") for item in r.reasons),
+            " | ".join(reason_message(item, "es") for item in r.reasons),
+            " | ".join(reason_message(item, "en") for item in r.reasons),
             " ".join(codes),
         ]
         lines.append(",".join(_cell(v) for v in row))

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from eudr_check.findings import Code, Finding, Severity, finding_record
 from eudr_check.gcpause import paused_gc
+from eudr_check.i18n import Param
 from eudr_check.intake import PlotTable
 from eudr_check.intake.geometry import BuildIssue as Issue
-from eudr_check.models import Code, Finding, Param, Severity
 from eudr_check.rules import country as ctry
 from eudr_check.rules import rings
 from eudr_check.rules.area import to_equal_area
@@ -340,5 +341,5 @@ def as_frame(findings: list[Finding]) -> pd.DataFrame:
     """Findings as a table (one row each), the shape written to findings.csv."""
     cols = ["source_file", "source_index", "plot_id", "code", "severity", "fixable",
             "related_plot_id", "message_es", "message_en"]  # fmt: skip
-    rows = [{k: v for k, v in f.to_dict().items() if k in cols} for f in findings]
+    rows = [{k: v for k, v in finding_record(f).items() if k in cols} for f in findings]
     return pd.DataFrame(rows, columns=cols)

@@ -14,8 +14,9 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
+from eudr_check.findings import Code
+from eudr_check.i18n import Param
 from eudr_check.intake.geometry import BuildIssue as Issue
-from eudr_check.models import Code, Param
 from eudr_check.rules.thresholds import EU_DECIMALS, RuleThresholds
 
 _GRID = 10.0**-EU_DECIMALS

@@ -6,12 +6,11 @@ with Registry.open() as reg:  # EUDR_CHECK_REGISTRY_URL or sqlite:///eudr_check.
     report = reg.report_for(reg.current_versions(coop))  # -> pipeline.check_plots(report, ...)
 """
 
-from eudr_check.store.access import AccessError, LotInfo, OrgInfo, PlotRef, TokenInfo, UploadInfo
-from eudr_check.store.registry import Registry, StoreError, UploadSummary, default_url
+from eudr_check.store.access import LotInfo, OrgInfo, PlotRef, TokenInfo, UploadInfo
+from eudr_check.store.registry import Registry, UploadSummary, default_url
 from eudr_check.store.schema import OrgKind, Role, RunKind, RunStatus
 
 __all__ = [
-    "AccessError",
     "LotInfo",
     "OrgInfo",
     "OrgKind",
@@ -20,7 +19,6 @@ __all__ = [
     "Role",
     "RunKind",
     "RunStatus",
-    "StoreError",
     "TokenInfo",
     "UploadInfo",
     "UploadSummary",

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from eudr_check.errors import EudrCheckError
+from eudr_check.errors import AccessError
 from eudr_check.store.schema import (
     ApiToken,
     Lot,
@@ -39,10 +39,6 @@ from eudr_check.store.schema import (
 TOKEN_PREFIX = "eudr_"
 _ROLE_KIND = {Role.TECHNICIAN: OrgKind.COOPERATIVE, Role.EXPORTER: OrgKind.EXPORTER}
 _CHUNK = 1000
-
-
-class AccessError(EudrCheckError, ValueError):
-    """A request the registry refuses (unknown organisation, role not fitting the kind, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

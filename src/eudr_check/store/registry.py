@@ -33,8 +33,10 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from eudr_check.errors import EudrCheckError
-from eudr_check.models import DatasetStats, Finding, PlotResult, Reason, ReasonItem
+from eudr_check.errors import StoreError
+from eudr_check.findings import Finding, finding_record
+from eudr_check.models import DatasetStats, PlotResult
+from eudr_check.reasons import Reason, ReasonItem, reason_record
 from eudr_check.rules import ValidationReport
 from eudr_check.store.access import AccessQueries
 from eudr_check.store.migrate import has_geometry_column, upgrade
@@ -73,10 +75,6 @@ _SUPPORTED = ("sqlite", "postgresql")
 
 E = TypeVar("E", OrgKind, RunKind, RunStatus)
 T = TypeVar("T")
-
-
-class StoreError(EudrCheckError, ValueError):
-    """A registry request that cannot be honoured (unknown id, plots not shared, ...)."""
 
 
 def default_url() -> str:
@@ -355,7 +353,7 @@ class Registry(AccessQueries):
                 "plot_version_id": int(vid),
                 "fingerprint": fingerprint,
                 "verdict": result.verdict,
-                "reasons": _json_safe([r.to_dict() for r in result.reasons]),
+                "reasons": _json_safe([reason_record(r) for r in result.reasons]),
                 "stats": _json_safe([st.to_dict() for st in result.stats]),
                 "area_ha": _num(result.area_ha),
                 "buffered_point": bool(result.buffered_point),
@@ -732,9 +730,9 @@ def _upload_rows(report: ValidationReport) -> _Rows:
     for f in report.findings:
         key = (f.source_file, f.source_index, f.plot_id)
         if key in keys:
-            by_row.setdefault(key, []).append(_json_safe(f.to_dict()))
+            by_row.setdefault(key, []).append(_json_safe(finding_record(f)))
         else:
-            loose.append(_json_safe(f.to_dict()))
+            loose.append(_json_safe(finding_record(f)))
     wkb, bounds = _canonical_wkb(np.asarray(plots.geometry.values, dtype=object))
     attrs = {k: [_text(v) for v in column(k)] for k in _ATTRIBUTES}
     declared = [_num(v) for v in column("declared_area_ha")]

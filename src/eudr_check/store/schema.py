@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from eudr_check.models import Verdict
+from eudr_check.reasons import Verdict
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from eudr_check.api import deps, schemas, views
 from eudr_check.api.auth import Caller, exporter
 from eudr_check.api.checks import CheckQueue
-from eudr_check.api.errors import ApiError
 from eudr_check.api.scope import lot_for, visible_organisations
 from eudr_check.datasets.catalog import Catalog
-from eudr_check.reports.bundle import BundleError, write_bundle
+from eudr_check.errors import ApiError, BundleError
+from eudr_check.reports.bundle import write_bundle
 from eudr_check.settings import Settings
 from eudr_check.store import LotInfo, Registry
 
@@ -98,8 +98,8 @@ def bundle_bytes(
             queue.submit(key, lot.version_ids)
         raise ApiError(
             409, "not_ready",
-            f"{exc.message_es} Se está verificando; inténtelo de nuevo en un minuto.",
-            f"{exc.message_en} A check is running; try again in a minute.",
+            f"{exc.text.es} Se está verificando; inténtelo de nuevo en un minuto.",
+            f"{exc.text.en} A check is running; try again in a minute.",
             headers={"Retry-After": "30"},
         ) from exc  # fmt: skip
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from eudr_check.api import deps, schemas, views
 from eudr_check.api.auth import Caller, member
-from eudr_check.api.errors import ApiError
 from eudr_check.api.scope import plot_for
 from eudr_check.datasets.catalog import Catalog
-from eudr_check.reports.evidence import EvidenceUnavailable, evidence_map
+from eudr_check.errors import ApiError, EvidenceUnavailable
+from eudr_check.reports.evidence import evidence_map
 from eudr_check.settings import Settings
 from eudr_check.store import Registry
 
@@ -77,6 +77,6 @@ def plot_map(
         png = evidence_map(registry, version_id, catalog, settings.datasets, lang=lang)
     except EvidenceUnavailable as exc:
         status = 404 if exc.reason == "no_geometry" else 409
-        raise ApiError(status, exc.reason, exc.message_es, exc.message_en) from exc
+        raise ApiError(status, exc.reason, exc.text.es, exc.text.en) from exc
     # Private: the map shows one organisation's plot. Short-lived: a re-check may change it.
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from eudr_check.api import deps, schemas, views
 from eudr_check.api.auth import Caller, technician
 from eudr_check.api.checks import CheckQueue
-from eudr_check.api.errors import ApiError
 from eudr_check.api.scope import upload_for
+from eudr_check.errors import ApiError
 from eudr_check.intake import read_plots
 from eudr_check.intake.countries import normalise_country
 from eudr_check.rules import ValidationReport, validate
