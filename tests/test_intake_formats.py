@@ -106,7 +106,7 @@ def test_kml_google_earth_folders_multigeometry_and_extended_data(tmp_path: Path
 def test_kml_raw_properties_folders_and_positions(tmp_path: Path) -> None:
     path = tmp_path / "cooperativa.kml"
     path.write_text(GOOGLE_EARTH_KML, encoding="utf-8")
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert layer.crs == "EPSG:4326"
     assert layer.typed_properties is False
     first, second, third, fourth = layer.features
@@ -132,7 +132,7 @@ def test_kml_without_namespace_keeps_real_altitude_and_reads_linestring(tmp_path
         "</Document></kml>",
         encoding="utf-8",
     )
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert layer.features[0].geometry is not None
     assert layer.features[0].geometry["coordinates"][0][0] == [-76.1, -5.7, 1200.0]
     table = read_plots(path, default_country="PE")
@@ -201,7 +201,7 @@ def test_gpx_waypoints_closed_and_open_tracks(tmp_path: Path) -> None:
 def test_gpx_track_properties_and_tolerance(tmp_path: Path) -> None:
     path = tmp_path / "recorrido.gpx"
     path.write_text(GPX, encoding="utf-8")
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert layer.features[0].properties == {"name": "W-1", "desc": "pozo"}
     assert layer.features[1].properties["track"] == "T-CERRADO"
     assert layer.features[3].properties["route"] == "R-1"
@@ -291,7 +291,7 @@ def test_csv_wkt_column(tmp_path: Path) -> None:
     assert _row(table, "C")["geometry"].geom_type == "Point"
     assert _row(table, "D")["geometry"] is None
     assert Code.GEOMETRY_MISSING in _codes(table, "D")
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert layer.features[3].properties["_wkt_error"] == "POLYGON ((esto no es wkt"
 
 
@@ -303,7 +303,7 @@ def test_csv_ewkt_srid_sets_crs(tmp_path: Path) -> None:
         '500000 9300000))"\n',
         encoding="utf-8",
     )
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert layer.crs == "EPSG:32717"
     table = read_plots(path, default_country="PE")
     assert Code.CRS_REPROJECTED in _codes(table, "1")
@@ -353,7 +353,7 @@ def test_csv_100k_points_all_read(tmp_path: Path) -> None:
     lines = ["codigo;productor;latitud;longitud;area"]
     lines += [f"{i:06d};Socio {i};-5,{i:06d};-76,{i:06d};1,5" for i in range(100_000)]
     path.write_text("\n".join(lines), encoding="utf-8")
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert len(layer.features) == 100_000
     assert layer.features[-1].index == 100_001
     assert layer.features[-1].geometry == {"type": "Point", "coordinates": [-76.099999, -5.099999]}
@@ -441,7 +441,7 @@ def test_shapefile_zip_every_layer_with_crs(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         _zip_shapefile(work, geo, "sector_a", zf, inside="entrega/")
         _zip_shapefile(work, utm, "sector_b", zf)
-    layers = read_layers(path)
+    layers = read_layers(path, path.read_bytes())
     assert [lyr.layer for lyr in layers] == ["sector_a", "sector_b"]
     assert all(lyr.typed_properties for lyr in layers)
     assert layers[1].crs == "EPSG:32717"
@@ -498,7 +498,7 @@ def test_csv_decimal_commas_in_comma_file_do_not_shift_coordinates(tmp_path: Pat
 def test_csv_order_column_without_plot_id_keeps_points(tmp_path: Path) -> None:
     path = tmp_path / "puntos.csv"
     path.write_text("orden;productor;lat;lon\n1;Ana;-5.7;-76.1\n2;Luis;-5.8;-76.2\n", "utf-8")
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert [f.geometry["type"] for f in layer.features if f.geometry] == ["Point", "Point"]
     assert [f.index for f in layer.features] == [2, 3]
 
@@ -528,7 +528,7 @@ def test_shapefile_without_prj_is_unknown_crs(tmp_path: Path) -> None:
         for ext in ("shp", "shx", "dbf"):
             zf.write(work / f"sin_prj.{ext}", f"sin_prj.{ext}")
         zf.writestr("sin_prj.kml", GOOGLE_EARTH_KML)  # an extra export: the shapefile wins
-    (layer,) = read_layers(path)
+    (layer,) = read_layers(path, path.read_bytes())
     assert (layer.layer, layer.crs) == ("sin_prj", None)
     table = read_plots(path, default_country="PE")
     assert Code.CRS_PROJECTED_UNKNOWN in _codes(table, "S-1")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from eudr_check.fileio import atomic_path
 from eudr_check.intake import read_plots
 from eudr_check.reports import traces
-from eudr_check.reports.atomic import atomic_path
 from eudr_check.reports.traces import export_traces
 from eudr_check.rules import ValidationReport, validate
 from tests.conftest import FIXTURES, X0, Y0, D, feature, poly, square

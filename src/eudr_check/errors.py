@@ -40,6 +40,15 @@ class ConfigError(EudrCheckError, ValueError):
     """A setting, an option or a configuration file is invalid."""
 
 
+class OptionError(EudrCheckError, ValueError):
+    """An option given with the input (a country, a CRS, a layer) that cannot be used: the
+    user's to fix (CLI exit code 2, HTTP 422 with `code`)."""
+
+    def __init__(self, code: str, message_es: str, message_en: str) -> None:
+        self.code = code
+        super().__init__(Text(message_es, message_en))
+
+
 class RasterError(EudrCheckError, ValueError):
     """A raster file that cannot be used as the product it claims to be (CRS, grid)."""
 

@@ -51,11 +51,16 @@ def write_text(target: Path, text: str, encoding: str = "utf-8") -> None:
     write_bytes(target, text.encode(encoding))
 
 
-def hash_stream(stream: IO[bytes], hasher: Hasher | None = None) -> str:
-    """SHA-256 (or `hasher`'s digest) of everything left in a binary stream."""
-    h: Hasher = hasher if hasher is not None else hashlib.sha256()
+def feed(hasher: Hasher, stream: IO[bytes]) -> None:
+    """Everything left in a binary stream into a running hash, block by block."""
     while block := stream.read(BLOCK):
-        h.update(block)
+        hasher.update(block)
+
+
+def hash_stream(stream: IO[bytes]) -> str:
+    """SHA-256 of everything left in a binary stream."""
+    h = hashlib.sha256()
+    feed(h, stream)
     return h.hexdigest()
 
 

@@ -47,6 +47,7 @@ from shapely.geometry import mapping
 
 from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.datasets.reader import open_files
+from eudr_check.fileio import atomic_path
 from eudr_check.gcpause import paused_gc
 from eudr_check.intake import PlotTable
 from eudr_check.intake.normalise import normalise
@@ -61,7 +62,6 @@ from eudr_check.pipeline import (
     spatial_chunks,
     undetermined_result,
 )
-from eudr_check.reports.atomic import atomic_path
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.run import CheckRun, FileRecord
 

@@ -1,4 +1,8 @@
-"""Settings, read from the environment (prefix EUDR_CHECK_) with safe defaults."""
+"""Settings, read from the environment (prefix EUDR_CHECK_) with safe defaults.
+
+This is the only module that reads the environment: everything else is handed a `Settings`
+(or calls `get_settings()`), so a test or a service can set them all in one place.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,35 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eudr_check.i18n import Lang
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EUDR_CHECK_", extra="ignore")
 
-    # Largest plot file accepted for reading; protects the service and the CLI from runaway input.
+    # Largest plot file read at once; protects the service and the CLI from runaway input.
+    # Files streamed in slices (see stream_above_mb) are not bound by it.
     max_input_mb: float = Field(default=200.0, gt=0)
     # Largest uncompressed size of a zip/kmz member, against zip bombs.
     max_unzipped_mb: float = Field(default=1000.0, gt=0)
     # The EU Information System refuses geolocation files over 25 MB.
     traces_max_mb: float = Field(default=25.0, gt=0)
-    lang: str = Field(default="es", pattern="^(es|en)$")
+    # The language of the command line and of reports when none is asked for.
+    lang: Lang = Lang.ES
     # The folder holding the forest rasters ({data_dir} in config/datasets.yaml).
     datasets: Path = Path("data")
-    # The dataset catalog; None: EUDR_CHECK_CATALOG, ./config/datasets.yaml, the source tree's.
+    # The dataset catalog; None: ./config/datasets.yaml, else the one beside the source tree.
     catalog: Path | None = None
     # The plot registry: a SQLite file by default, PostgreSQL by changing this URL.
     registry_url: str = "sqlite:///eudr_check.db"
     # An existing Dask scheduler (tcp://host:port); None: a local cluster of processes.
     dask_address: str | None = None
+    # Plot files larger than this (MB), or GeoPackage/FlatGeobuf layers with more plots than
+    # stream_above_plots, are checked in slices of batch_plots plots, in bounded memory.
+    stream_above_mb: float = Field(default=64.0, gt=0)
+    stream_above_plots: int = Field(default=200_000, gt=0)
+    # Plots per unit of work (a slice of a large file, or a group of nearby plots).
+    batch_plots: int = Field(default=5000, gt=0)
     # Web service: largest upload accepted (the request body, multipart overhead included).
     max_upload_mb: float = Field(default=50.0, gt=0)
     # Web service: requests per minute allowed for one token (a burst of that size, then refill).

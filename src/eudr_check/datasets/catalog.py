@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from eudr_check.errors import ConfigError
+from eudr_check.settings import Settings, get_settings
 
 
 class Role(StrEnum):
@@ -104,11 +104,12 @@ class Catalog(BaseModel):
         return self.model_copy(update={"datasets": datasets})
 
 
-def default_catalog_path() -> Path:
-    """EUDR_CHECK_CATALOG, else config/datasets.yaml here, else the one beside the source tree."""
-    env = os.environ.get("EUDR_CHECK_CATALOG")
-    if env:
-        return Path(env)
+def default_catalog_path(settings: Settings | None = None) -> Path:
+    """The settings' catalog (EUDR_CHECK_CATALOG), else config/datasets.yaml here, else the one
+    beside the source tree."""
+    chosen = (settings or get_settings()).catalog
+    if chosen is not None:
+        return chosen
     here = Path.cwd() / "config" / "datasets.yaml"
     if here.is_file():
         return here

@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
 from eudr_check.datasets.sources import download_url, locate
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError, DownloadError
-from eudr_check.reports.atomic import write_text
+from eudr_check.fileio import feed, sha256_file, write_text
 
 Bounds = tuple[float, float, float, float]
 # Called with (bytes in the part file so far, expected total or None when the server won't say).
@@ -51,10 +51,6 @@ _TILE_PATTERNS = {
 _MARK = "\x00"  # stands for {tile} while turning templates into globs and regexes
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
-
-
-class _Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,18 +197,6 @@ def _log_download(data_dir: Path, dataset: Dataset, entry: dict[str, Any]) -> No
     write_text(path, json.dumps(log, indent=2, ensure_ascii=False) + "\n")
 
 
-def file_sha256(path: Path) -> str:
-    hasher = hashlib.sha256()
-    _hash_into(hasher, path)
-    return hasher.hexdigest()
-
-
-def _hash_into(hasher: _Hasher, path: Path) -> None:
-    with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
-            hasher.update(block)
-
-
 # --- one tile ----------------------------------------------------------------------------------
 
 
@@ -266,7 +250,7 @@ def download_tile(
         part.unlink(missing_ok=True)
     elif target.is_file():
         recorded = read_checksums(dataset, data_dir).get(name)
-        if recorded is not None and file_sha256(target) == recorded:
+        if recorded is not None and sha256_file(target) == recorded:
             return DownloadResult(
                 dataset.id, layer, tile, target, target.stat().st_size, recorded, False, True
             )
@@ -298,7 +282,7 @@ def _transfer(url: str, tile: str, part: Path, timeout: float,
         response = _open(url, tile, offset, timeout)
     except _Unsatisfiable as exc:
         if exc.total == offset:
-            return file_sha256(part), True
+            return sha256_file(part), True
         # The part is longer than the file, or the server won't say: start over.
         part.unlink()
         offset = 0
@@ -366,7 +350,8 @@ def _stream(response: Any, part: Path, start: int, total: int | None, url: str, 
             progress: ProgressFn | None) -> str:  # fmt: skip
     hasher = hashlib.sha256()
     if start:
-        _hash_into(hasher, part)  # the hash must cover the bytes fetched last time too
+        with part.open("rb") as fh:
+            feed(hasher, fh)  # the hash must cover the bytes fetched last time too
     done = start
     try:
         with part.open("ab" if start else "wb") as fh:
@@ -486,7 +471,7 @@ def _status(dataset: Dataset, layer: str, tile: str, path: Path | None, sums: di
     if recorded is None:
         state = Checksum.UNKNOWN
     else:
-        state = Checksum.OK if file_sha256(path) == recorded else Checksum.MISMATCH
+        state = Checksum.OK if sha256_file(path) == recorded else Checksum.MISMATCH
     return TileStatus(dataset.id, layer, tile, str(path), True, path.stat().st_size, state,
                       needed, dataset.optional)  # fmt: skip
 
@@ -499,7 +484,7 @@ def verify(dataset: Dataset, data_dir: Path) -> list[ChecksumProblem]:
         if not path.is_file():
             problems.append(ChecksumProblem(name, str(path), "missing", expected, None))
             continue
-        actual = file_sha256(path)
+        actual = sha256_file(path)
         if actual != expected:
             problems.append(ChecksumProblem(name, str(path), "mismatch", expected, actual))
     return problems

@@ -1,7 +1,11 @@
-"""Intake: read any supported plot file into the normalised plot table.
+"""Intake: the one gate every plot file passes, from the CLI, the web service and the flows.
 
-`read_plots` is the one entry point. It checks size and content before choosing a reader, so a
-renamed or damaged file gets a clear PlotFileError (CLI exit code 2) instead of a traceback.
+`read_plots` takes a path or the bytes of an upload (with its file name), checks size and
+content before choosing a reader, applies the user's default country and CRS, and returns the
+normalised plot table with the SHA-256 of exactly what it read: no shell reads a file again to
+hash it or to adjust it. A renamed or damaged file gets a clear PlotFileError (CLI exit code
+2, HTTP 422) instead of a traceback. `open_plots` (in `intake.stream`) is the same gate for
+files too large to hold at once.
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from eudr_check.errors import PlotFileError
+from eudr_check.errors import OptionError, PlotFileError
+from eudr_check.fileio import sha256_bytes
 from eudr_check.findings import Finding
 from eudr_check.gcpause import paused_gc
+from eudr_check.intake.countries import normalise_country
 from eudr_check.intake.normalise import normalise
 from eudr_check.intake.raw import RawLayer
 from eudr_check.settings import Settings, get_settings
 
-__all__ = ["SUPPORTED_SUFFIXES", "PlotTable", "read_layers", "read_plots"]
+__all__ = ["SUPPORTED_SUFFIXES", "PlotTable", "ReadOptions", "read_layers", "read_plots"]
 
 SUPPORTED_SUFFIXES = (
     ".geojson",
@@ -27,6 +33,7 @@ SUPPORTED_SUFFIXES = (
     ".kmz",
     ".zip",
     ".gpkg",
+    ".fgb",
     ".csv",
     ".txt",
     ".xlsx",
@@ -35,11 +42,41 @@ SUPPORTED_SUFFIXES = (
 
 
 @dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """What the user says about a file: its layer (or sheet), its CRS, the producer country of
+    plots that name none (ISO-2, already checked)."""
+
+    layer: str | None = None
+    crs: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def of(
+        cls, *, layer: str | None = None, crs: str | None = None, country: str | None = None
+    ) -> ReadOptions:
+        """Options as typed by a user: the country may be a code, an ISO-3 code or a name."""
+        iso2 = None
+        if country is not None and country.strip():
+            iso2 = normalise_country(country)
+            if iso2 is None:
+                raise OptionError(
+                    "bad_country",
+                    f"País desconocido: {country!r}. Use un código ISO (PE, CO…) o el nombre "
+                    "del país.",
+                    f"Unknown country: {country!r}. Use an ISO code (PE, CO…) or the country's "
+                    "name.",
+                )
+        return cls(layer or None, crs or None, iso2)
+
+
+@dataclass(frozen=True, slots=True)
 class PlotTable:
     """The normalised plots of one file and what intake found wrong with them."""
 
     plots: gpd.GeoDataFrame
     findings: list[Finding]
+    name: str = ""  # the file name as the user knows it
+    sha256: str = ""  # of the bytes read
 
 
 def _sniff(path: Path, data: bytes) -> str:
@@ -52,6 +89,8 @@ def _sniff(path: Path, data: bytes) -> str:
         return "ole"
     if data[:16] == b"SQLite format 3\x00":
         return "gpkg"
+    if data[:4] == b"fgb\x03":
+        return "fgb"
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         from eudr_check.intake.archive import zip_kind
 
@@ -75,21 +114,11 @@ def _sniff(path: Path, data: bytes) -> str:
 
 
 def read_layers(
-    path: Path, *, layer: str | None = None, crs: str | None = None,
+    path: Path, data: bytes, *, layer: str | None = None, crs: str | None = None,
     settings: Settings | None = None,
 ) -> list[RawLayer]:  # fmt: skip
+    """The raw layers of a file's bytes; `path` names it (messages, extension hints)."""
     settings = settings or get_settings()
-    path = Path(path)
-    if not path.is_file():
-        raise PlotFileError(path, "el archivo no existe.", "the file does not exist.")
-    size_mb = path.stat().st_size / 1e6
-    if size_mb > settings.max_input_mb:
-        raise PlotFileError(
-            path,
-            f"el archivo pesa {size_mb:.1f} MB, más que el límite de {settings.max_input_mb:g} MB.",
-            f"the file is {size_mb:.1f} MB, over the limit of {settings.max_input_mb:g} MB.",
-        )
-    data = path.read_bytes()
     if not data.strip():
         raise PlotFileError(path, "el archivo está vacío.", "the file is empty.")
     kind = _sniff(path, data)
@@ -121,10 +150,10 @@ def read_layers(
         from eudr_check.intake.ogr import read_shapefile_zip
 
         layers = read_shapefile_zip(path, data, settings)
-    elif kind == "gpkg":
-        from eudr_check.intake.ogr import read_gpkg
+    elif kind in ("gpkg", "fgb"):
+        from eudr_check.intake.ogr import read_ogr
 
-        layers = read_gpkg(path, layer=layer)
+        layers = read_ogr(path, data, layer=layer)
     elif kind == "ole":
         # Old .xls files and password-protected .xlsx files are OLE containers, not zips.
         raise PlotFileError(
@@ -146,9 +175,9 @@ def read_layers(
         raise PlotFileError(
             path,
             "formato no reconocido. Formatos aceptados: GeoJSON, KML/KMZ, Shapefile (zip), "
-            "GeoPackage, CSV/XLSX, GPX.",
+            "GeoPackage, FlatGeobuf, CSV/XLSX, GPX.",
             "unrecognised format. Accepted: GeoJSON, KML/KMZ, zipped Shapefile, GeoPackage, "
-            "CSV/XLSX, GPX.",
+            "FlatGeobuf, CSV/XLSX, GPX.",
         )
     if crs is not None:
         # An explicit --crs overrides whatever the file says (or does not say).
@@ -159,11 +188,51 @@ def read_layers(
     return layers
 
 
+def _limit(path: Path, size: int, settings: Settings) -> None:
+    size_mb = size / 1e6
+    if size_mb > settings.max_input_mb:
+        raise PlotFileError(
+            path,
+            f"el archivo pesa {size_mb:.1f} MB, más que el límite de {settings.max_input_mb:g} MB.",
+            f"the file is {size_mb:.1f} MB, over the limit of {settings.max_input_mb:g} MB.",
+        )
+
+
+def load_bytes(path: Path, settings: Settings) -> bytes:
+    """A plot file's bytes, refusing what does not exist or is over the size limit."""
+    if not path.is_file():
+        raise PlotFileError(path, "el archivo no existe.", "the file does not exist.")
+    _limit(path, path.stat().st_size, settings)
+    return path.read_bytes()
+
+
 def read_plots(
-    path: Path | str, *, layer: str | None = None, crs: str | None = None,
-    default_country: str | None = None, settings: Settings | None = None,
+    source: Path | str | bytes, *, name: str | None = None, layer: str | None = None,
+    crs: str | None = None, default_country: str | None = None,
+    options: ReadOptions | None = None, settings: Settings | None = None,
 ) -> PlotTable:  # fmt: skip
+    """The normalised plots of a file (a path) or of an upload (its bytes and `name`).
+
+    `layer`, `crs` and `default_country` (a code or a country name) are as a user gives them;
+    or pass `options` already checked. The table carries the SHA-256 of the bytes read.
+    """
+    settings = settings or get_settings()
+    opts = options or ReadOptions.of(layer=layer, crs=crs, country=default_country)
+    if isinstance(source, bytes):
+        path = Path(name or "upload")
+        _limit(path, len(source), settings)
+        data = source
+    else:
+        path = Path(source)
+        data = load_bytes(path, settings)
     with paused_gc():
-        layers = read_layers(Path(path), layer=layer, crs=crs, settings=settings)
-        plots, findings = normalise(layers, default_country=default_country)
-    return PlotTable(plots, findings)
+        try:
+            layers = read_layers(path, data, layer=opts.layer, crs=opts.crs, settings=settings)
+            plots, findings = normalise(layers, default_country=opts.country)
+        except RecursionError:
+            raise PlotFileError(
+                path,
+                "el archivo anida geometrías u objetos a demasiada profundidad para leerlo.",
+                "the file nests geometries or objects too deeply to be read.",
+            ) from None
+    return PlotTable(plots, findings, name or path.name, sha256_bytes(data))

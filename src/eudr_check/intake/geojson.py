@@ -15,7 +15,7 @@ _GEOMETRY_TYPES = {
 }  # fmt: skip
 
 
-def _declared_crs(doc: dict[str, Any]) -> str:
+def declared_crs(doc: dict[str, Any]) -> str:
     """Legacy GeoJSON (2008) 'crs' member, still written by QGIS and ArcGIS; RFC 7946 is WGS84."""
     crs = doc.get("crs")
     if isinstance(crs, dict):
@@ -62,19 +62,20 @@ def read_geojson(path: Path, data: bytes) -> list[RawLayer]:
         raise PlotFileError(
             path, f"tipo GeoJSON desconocido: {kind!r}.", f"unknown GeoJSON type: {kind!r}."
         )
-    features = []
-    for i, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            item = {}
-        props = item.get("properties")
-        geom = item.get("geometry")
-        fid = item.get("id")
-        features.append(
-            RawFeature(
-                properties=props if isinstance(props, dict) else {},
-                geometry=geom if isinstance(geom, dict) else None,
-                index=i,
-                feature_id=None if fid is None else str(fid),
-            )
-        )
-    return [RawLayer(path, None, _declared_crs(doc), features, typed_properties=True)]
+    features = [raw_feature(item, i) for i, item in enumerate(items, start=1)]
+    return [RawLayer(path, None, declared_crs(doc), features, typed_properties=True)]
+
+
+def raw_feature(item: Any, index: int) -> RawFeature:
+    """One parsed GeoJSON feature as intake's raw feature (anything odd kept for the rules)."""
+    if not isinstance(item, dict):
+        item = {}
+    props = item.get("properties")
+    geom = item.get("geometry")
+    fid = item.get("id")
+    return RawFeature(
+        properties=props if isinstance(props, dict) else {},
+        geometry=geom if isinstance(geom, dict) else None,
+        index=index,
+        feature_id=None if fid is None else str(fid),
+    )

@@ -18,7 +18,6 @@ fingerprint differs from today's), stops the bundle.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -37,9 +36,9 @@ from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.sources import locate
 from eudr_check.datasets.tiles import tiles_for_bounds
 from eudr_check.errors import BundleError
+from eudr_check.fileio import atomic_path, sha256_file
 from eudr_check.fingerprint import fingerprints
 from eudr_check.pipeline import PlotTask, plan, sha256_of
-from eudr_check.reports.atomic import atomic_path
 from eudr_check.reports.bundle_verify import BUNDLE_FORMAT, MANIFEST_NAME
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.reports.traces import TracesExport, export_traces
@@ -138,7 +137,7 @@ def write_bundle(
         write_check_reports(run, work / REPORTS_DIR, lang=lang)
         eu = export_traces(report, Path(f"{stem}.geojson"), work / EU_DIR, max_mb)
         members = {p.relative_to(work).as_posix(): p for p in work.rglob("*") if p.is_file()}
-        sums = {name: _sha256(p) for name, p in members.items()}
+        sums = {name: sha256_file(p) for name, p in members.items()}
         manifest = _manifest(run, info, used, cooperatives, eu, max_mb, sums, lang)
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_zip(target, {**members, MANIFEST_NAME: text.encode()}, info.created_at)
@@ -236,14 +235,6 @@ def _manifest(
         ],
         "files": dict(sorted(sums.items())),
     }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:

@@ -7,7 +7,6 @@ Spanish and English. Nothing is extracted; members are hashed as they are read.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zipfile
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from eudr_check.fileio import hash_stream
 
 MANIFEST_NAME = "manifest.json"
 BUNDLE_FORMAT = "eudr-check-bundle/1"
@@ -125,11 +126,8 @@ def unsafe_name(name: str) -> bool:
 
 
 def _member_sha256(zf: zipfile.ZipFile, name: str) -> str:
-    digest = hashlib.sha256()
     with zf.open(name) as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hash_stream(fh)
 
 
 # What reading a damaged or odd member can raise: bad CRC or header, bad deflate data, a cut

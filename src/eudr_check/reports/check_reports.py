@@ -6,7 +6,6 @@ a manifest is complete, and its checksums tie every file to the run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -19,8 +18,8 @@ from shapely.geometry.base import BaseGeometry
 from eudr_check.analysis import point_circles
 from eudr_check.datasets.catalog import Dataset, Role
 from eudr_check.datasets.reader import RasterWindow, read_window
+from eudr_check.fileio import sha256_file, write_text
 from eudr_check.reasons import Verdict, verdict_name
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records, write_due_diligence_geojson
 from eudr_check.reports.html import write_html_summary
 from eudr_check.reports.maps import map_file_name, render_plot_map
@@ -144,14 +143,6 @@ def _one_map(
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _previous_maps(manifest: Path, out_dir: Path, stem: str) -> set[Path]:
     """Maps the last run of this input wrote (from its manifest), to remove stale ones."""
     try:
@@ -197,7 +188,7 @@ def write_check_reports(
 
     manifest = run.manifest()
     manifest["report_lang"] = lang
-    manifest["outputs"] = {p.relative_to(out_dir).as_posix(): _sha256(p) for p in written}
+    manifest["outputs"] = {p.relative_to(out_dir).as_posix(): sha256_file(p) for p in written}
     write_text(
         manifest_path, json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from eudr_check.fileio import write_text
 from eudr_check.findings import Finding, finding_message
 from eudr_check.models import PlotResult
 from eudr_check.reasons import reason_record, verdict_name
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.run import CheckRun
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from eudr_check import __version__
+from eudr_check.fileio import write_text
 from eudr_check.findings import finding_record
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport, as_frame
 

@@ -13,10 +13,10 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from eudr_check.fileio import write_text
 from eudr_check.findings import finding_message
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import Verdict, reason_message, verdict_name
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records
 from eudr_check.run import CheckRun
 

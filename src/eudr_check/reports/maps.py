@@ -30,7 +30,7 @@ from rasterio.features import shapes
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.datasets.reader import RasterWindow
-from eudr_check.reports.atomic import write_bytes
+from eudr_check.fileio import write_bytes
 
 SIZE_IN, DPI = 6.0, 100  # 600 x 600 px
 _M_PER_DEG_LON = 111_320.0  # at the equator

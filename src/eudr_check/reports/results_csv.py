@@ -12,9 +12,9 @@ import math
 from pathlib import Path
 
 from eudr_check.datasets.catalog import Dataset, Role
+from eudr_check.fileio import write_text
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import reason_message, verdict_name
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.due_diligence import PlotRecord, plot_records
 from eudr_check.run import CheckRun
 

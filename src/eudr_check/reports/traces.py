@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eudr_check.fileio import write_text
 from eudr_check.findings import Severity
-from eudr_check.reports.atomic import write_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport
 

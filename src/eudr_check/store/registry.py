@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from eudr_check.findings import Finding, finding_record
 from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.reasons import Reason, ReasonItem, reason_record
 from eudr_check.rules import ValidationReport
+from eudr_check.settings import get_settings
 from eudr_check.store.access import AccessQueries
 from eudr_check.store.migrate import has_geometry_column, upgrade
 from eudr_check.store.schema import (
@@ -78,8 +78,9 @@ T = TypeVar("T")
 
 
 def default_url() -> str:
-    """EUDR_CHECK_REGISTRY_URL, else a SQLite file in the working directory."""
-    return os.environ.get("EUDR_CHECK_REGISTRY_URL") or DEFAULT_URL
+    """The settings' registry (EUDR_CHECK_REGISTRY_URL), else a SQLite file in the working
+    directory."""
+    return get_settings().registry_url or DEFAULT_URL
 
 
 @dataclass(frozen=True, slots=True)
