@@ -234,7 +234,7 @@ def _catalog_with_loss_layer() -> Any:
 
 
 def _chunks(shapes: Any) -> list[list[Any]]:
-    from eudr_check.pipeline import PlotTask, spatial_chunks
+    from eudr_check.engine.plan import PlotTask, spatial_chunks
 
     tasks = [PlotTask(i, "", s, (), None) for i, s in enumerate(shapes)]
     return spatial_chunks(tasks)
@@ -245,6 +245,7 @@ def _ours_1layer(shapes: Any, folder: Path) -> dict[str, Any]:
     import shapely
 
     from eudr_check.datasets.reader import read_window
+    from eudr_check.spatial import Bounds
     from eudr_check.zonal import cell_areas_m2, coverage
 
     _, ds = _catalog_with_loss_layer()
@@ -254,7 +255,8 @@ def _ours_1layer(shapes: Any, folder: Path) -> dict[str, Any]:
         group = [t.shape for t in chunk]
         b = shapely.total_bounds(group)
         pad = 1e-6  # as analyse_group: cells touched only at the box edge are still read
-        w = read_window(ds, LOSS_LAYER, (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad), folder)
+        box = Bounds(b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+        w = read_window(ds, LOSS_LAYER, box, folder)
         cover = coverage(group, w.transform, w.data.shape)
         cell_m2 = cell_areas_m2(w.transform, w.data.shape[0])
         values = np.where(w.nodata, 0.0, w.data.astype(np.float64))

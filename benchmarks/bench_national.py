@@ -1,4 +1,4 @@
-"""Benchmark: a national plot file through `parallel.check_stream` on a local Dask cluster.
+"""Benchmark: a national plot file through the check engine on a local Dask cluster.
 
     .venv/bin/python benchmarks/bench_national.py [--plots 1000000] [--workers 2]
 
@@ -8,10 +8,11 @@ lossyear, 0.00025°) and JRC GFC2020 tile N0_W80 (0.0001°), in the real names a
 plots are a FlatGeobuf with a spatial index, so slices are read by feature id in O(slice).
 
 The measured job, in a fresh child process: read the file in slices, normalise and validate
-each slice (`parallel.read_plot_batches`), check it with hansen_gfc and jrc_gfc2020 on a
-LocalCluster of process workers, and write the compact CSV in input order
-(`parallel.check_stream`). The parent samples the RSS of the child's whole process tree (the
-client and scheduler, the nannies, the workers) every 0.5 s and reports the peak of the sum.
+each slice, check it with hansen_gfc and jrc_gfc2020 on a LocalCluster of process workers,
+and write the compact CSV in input order (`engine.run_check` with `PlotFile`,
+`DaskExecutor.local` and `reports.compact_csv.CompactCsvSink`). The parent samples the RSS
+of the child's whole process tree (the client and scheduler, the nannies, the workers) every
+0.5 s and reports the peak of the sum.
 
 For comparison, in the same run and on the same plots, bench_check.py's single-layer job
 (`loss_after` = loss after 2020 inside 2000 forest) with exactextract (one Python call over all
@@ -170,54 +171,76 @@ def ensure_data(n: int, seed: int) -> Path:
 
 def measure_ours(folder: Path, workers: int, batch_plots: int, profile: bool) -> dict[str, Any]:
     """The whole streamed check, from the plot file to the CSV; imports are not timed."""
-    from eudr_check.parallel import check_stream, cluster_client, plot_slices, read_plot_batches
+    from eudr_check.engine import DaskExecutor, DataSources, PlotFile, run_check
+    from eudr_check.reports.compact_csv import CompactCsvSink
+    from eudr_check.settings import Settings
 
-    catalog = _catalog()
+    sources = DataSources(_catalog(), folder)
     out_csv = folder / "results_national.csv"
-    plots = folder / "plots.fgb"
+    # Always in slices read by the workers; with --client-reads, read whole here.
+    settings = Settings(stream_above_plots=10**12 if CLIENT_READS else 1,
+                        stream_above_mb=10**9 if CLIENT_READS else 1e-9)  # fmt: skip
+    plots = PlotFile(folder / "plots.fgb", settings=settings)
     t_start = time.perf_counter()
-    with cluster_client(n_workers=workers, threads_per_worker=1) as client:
-        client.wait_for_workers(workers, timeout=120)
+    with DaskExecutor.local(n_workers=workers) as executor:
+        executor.client.wait_for_workers(workers, timeout=120)
         started = time.perf_counter() - t_start
-        # Slices read and validated by the workers; with --client-reads, here.
-        sources = read_plot_batches(plots, batch_plots) if CLIENT_READS else plot_slices(
-            plots, batch_plots)  # fmt: skip
         cpu0, t0 = time.process_time(), time.perf_counter()
+
+        def job() -> Any:
+            return run_check(plots, sources, executor=executor, sinks=[CompactCsvSink(out_csv)],
+                             batch_plots=batch_plots)  # fmt: skip
+
         if profile:
             import cProfile
 
             with cProfile.Profile() as prof:
-                summary = check_stream(sources, catalog, folder, out_csv, client=client)
+                record = job()
             prof.dump_stats(str(folder / "client.prof"))
         else:
-            summary = check_stream(sources, catalog, folder, out_csv, client=client)
+            record = job()
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-        worker_cpu = client.run(lambda: time.process_time())
-    return {"job": "ours", "plots": summary.plots, "batches": summary.batches, "wall_s": wall,
-            "client_cpu_s": cpu, "cluster_start_s": started, "client_reads": CLIENT_READS,
-            "worker_cpu_s": sorted(worker_cpu.values()), "verdicts": summary.verdicts,
-            "csv_mib": out_csv.stat().st_size / 2**20, "machine": bc.machine()}  # fmt: skip
+        worker_cpu = executor.client.run(lambda: time.process_time())
+    return {"job": "ours", "plots": record.plots, "batches": math.ceil(record.plots / batch_plots),
+            "wall_s": wall, "client_cpu_s": cpu, "cluster_start_s": started,
+            "client_reads": CLIENT_READS, "worker_cpu_s": sorted(worker_cpu.values()),
+            "verdicts": record.verdicts, "csv_mib": out_csv.stat().st_size / 2**20,
+            "machine": bc.machine()}  # fmt: skip
 
 
 def profile_worker(folder: Path, batch_plots: int, batches: int) -> None:
-    """cProfile of the workers' side, in-process: `stream_batch` on the first slices (read,
-    validate, check, format)."""
+    """cProfile of the workers' side, in-process: the same run on the first slices, serially
+    (read, validate, check, format)."""
     import cProfile
+    import dataclasses
+    import itertools
     import pstats
 
-    from eudr_check.parallel import plot_slices, stream_batch
+    from eudr_check.engine import DataSources, PlotFile, run_check
+    from eudr_check.reports.compact_csv import CompactCsvSink
+    from eudr_check.settings import Settings
 
-    catalog = _catalog()
-    work = list(plot_slices(folder / "plots.fgb", batch_plots))[:batches]
+    sources = DataSources(_catalog(), folder)
+    plots = PlotFile(folder / "plots.fgb", settings=Settings(stream_above_plots=1))
+    opened = plots.open
+
+    def first_slices(*args: Any) -> Any:  # the first `batches` slices only
+        plan = opened(*args)
+        # Cut short, the file is never read to its end: no checksum of it either.
+        return dataclasses.replace(plan, batches=itertools.islice(plan.batches, batches),
+                                   planned=None, sha256=lambda: "")  # fmt: skip
+
+    plots.open = first_slices  # type: ignore[method-assign]
     t0 = time.perf_counter()
     with cProfile.Profile() as prof:
-        plots = sum(stream_batch(piece, catalog, folder).plots for piece in work)
+        n = run_check(plots, sources, sinks=[CompactCsvSink(folder / "profile.csv")],
+                      batch_plots=batch_plots).plots  # fmt: skip
     wall = time.perf_counter() - t0
-    print(f"\n  worker side in one process: {plots:,} plots in {wall:.2f} s "
-          f"({plots / wall:,.0f} plots/s under cProfile); top 20 by own time:")  # fmt: skip
+    print(f"\n  worker side in one process: {n:,} plots in {wall:.2f} s "
+          f"({n / wall:,.0f} plots/s under cProfile); top 20 by own time:")  # fmt: skip
     stats = pstats.Stats(prof)
     rows = []
-    for (file, line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+    for (file, line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
         short = file.split("site-packages/", 1)[-1].split("src/", 1)[-1]
         rows.append((tottime, cumtime, ncalls, f"{short}:{line} {func}"))
     for tot, cum, ncalls, where in sorted(rows, reverse=True)[:20]:
@@ -418,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
               " CSV, all workers) over the tool's single-layer plots/s")  # fmt: skip
     if args.profile:
         _run_sampled([*common, "--measure", "ours", "--client-profile"], folder / "prof.log")
-        bc._print_profile(folder / "client.prof", "the client process (check_stream)", top=20)
+        bc._print_profile(folder / "client.prof", "the client process (run_check)", top=20)
         profile_worker(
             folder, args.batch_plots, batches=max(1, math.ceil(50_000 / args.batch_plots))
         )

@@ -1,32 +1,28 @@
 """The flows: ingest (file -> rules -> registry), check (plots -> verdicts -> registry and
-reports), nightly (only what changed), bundle (lot -> compliance bundle)."""
+reports), nightly (only what changed), bundle (lot -> compliance bundle). Each is a few lines
+around the library: the check is the engine's `run_check` with Prefect tasks as executor.
+
+A flow's body may use only what it imports from installed modules: Prefect sends the flow
+(by value, when it is loaded from its file by a deployment) with every task to the Dask
+scheduler, where a helper defined in this file could not be found."""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, unmapped
+from prefect import flow, get_run_logger
 from prefect_dask import DaskTaskRunner
 
-from eudr_check import __version__
-from eudr_check.datasets.catalog import load_catalog
-from eudr_check.fingerprint import fingerprints
-from eudr_check.models import PlotResult
-from eudr_check.parallel import batch_chunks
-from eudr_check.pipeline import file_records, plan, spatial_chunks, undetermined_result
-from eudr_check.registry_check import subset
+from eudr_check.datasets.sources import DataSources
+from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, Sink, run_check
+from eudr_check.engine.prefect import PrefectExecutor
+from eudr_check.i18n import Lang
 from eudr_check.reports.bundle import write_bundle
-from eudr_check.reports.check_reports import write_check_reports
-from eudr_check.run import CheckRun
+from eudr_check.reports.check_reports import ReportSink
 from eudr_check.settings import get_settings
 from eudr_check.store.registry import Registry
-from flows.tasks import analyse_batch, read_and_validate, record_results, register_upload
-
-# Plots per Dask task: large enough to amortise task overhead, small enough to spread.
-BATCH_PLOTS = 2000
+from flows.tasks import read_and_validate, register_upload
 
 
 def dask_runner() -> DaskTaskRunner:
@@ -65,52 +61,27 @@ def check(
     out_dir: str | None = None,
     only_changed: bool = False,
     kind: str = "check",
-    lang: str = "es",
+    lang: Lang = Lang.ES,
 ) -> dict[str, Any]:
     """Verdicts for registered plots; with only_changed, just the plots whose fingerprint
-    (plot version, dataset versions, tiles under the plot, thresholds) has no result yet."""
-    log = get_run_logger()
-    settings = get_settings()
-    data = Path(data_dir) if data_dir else settings.datasets
-    catalog = load_catalog(Path(catalog_path) if catalog_path else settings.catalog)
-    started = dt.datetime.now(dt.UTC)
+    (plot version, dataset versions, tiles under the plot, thresholds) has no result yet. With
+    out_dir, the reports of every plot asked for (stored results reused where they hold)."""
+    sources = DataSources.configured(data_dir, catalog_path)
     with Registry.open(registry_url) as registry:
         ids = version_ids if version_ids is not None else registry.current_versions(organisation_id)
-        report = registry.report_for(ids)
-        tasks = plan(report, catalog)
-        prints = fingerprints(tasks, catalog, data)
-        row_version = report.plots["version_id"].astype(int).tolist()
-        done = (
-            registry.checked(list(zip(row_version, prints, strict=True))) if only_changed else set()
+        reuse = Reuse.MATCHING if only_changed else Reuse.NONE
+        plots = RegisteredPlots(
+            registry, ids, reuse=reuse, name=f"{kind}-{organisation_id or 'all'}"
         )
-        todo = [t for t in tasks if (row_version[t.row], prints[t.row]) not in done]
-        if not todo:
-            log.info("nothing changed since the last run: no analysis")
-            return {"analysed": 0, "skipped": len(tasks), "run_id": None}
-        run_id = registry.start_run(kind, __version__, {"plots": len(todo)})
-    results: dict[int, PlotResult] = {
-        t.row: undetermined_result(t, catalog) for t in todo if t.shape is None
-    }
-    files: set[tuple[str, str, str]] = set()
-    work = batch_chunks(spatial_chunks(todo), BATCH_PLOTS)
-    futures = analyse_batch.map(work, unmapped(catalog), unmapped(data))
-    for future in futures:
-        pairs, used = future.result()
-        results.update(pairs)
-        files |= used
-    items = [(row_version[row], prints[row], r) for row, r in sorted(results.items())]
-    record_results(registry_url, run_id, items)
-    rows = sorted(results)
-    if out_dir:
-        validation = subset(report, rows)
-        run = CheckRun(uuid.uuid4().hex, f"registry-run-{run_id}", "", validation,
-                       [results[r] for r in rows], catalog, data, file_records(files), started,
-                       dt.datetime.now(dt.UTC), __version__)  # fmt: skip
-        write_check_reports(run, Path(out_dir), lang=lang)
-    with Registry.open(registry_url) as registry:
-        registry.finish_run(run_id, "done")
-    log.info("run %s: %s plots analysed, %s unchanged", run_id, len(rows), len(tasks) - len(rows))
-    return {"analysed": len(rows), "skipped": len(tasks) - len(rows), "run_id": run_id}
+        sinks: list[Sink] = [RegistrySink(registry)]
+        if out_dir:
+            sinks.insert(0, ReportSink(Path(out_dir), lang=Lang.of(lang)))
+        record = run_check(plots, sources, executor=PrefectExecutor(), sinks=sinks, kind=kind)
+    analysed = record.planned or 0
+    get_run_logger().info("run %s: %s plots analysed, %s unchanged", record.run_id, analysed,
+                          len(ids) - analysed)  # fmt: skip
+    return {"analysed": analysed, "skipped": len(ids) - analysed,
+            "run_id": record.run_id if analysed else None}  # fmt: skip
 
 
 @flow(name="nightly")
@@ -126,14 +97,12 @@ def nightly(
 @flow(name="bundle")
 def bundle(
     lot_id: int, out_dir: str, registry_url: str | None = None, data_dir: str | None = None,
-    catalog_path: str | None = None, lang: str = "es",
+    catalog_path: str | None = None, lang: Lang = Lang.ES,
 ) -> str:  # fmt: skip
     """The compliance bundle of a lot: EU files, due-diligence reports, manifest, as one zip.
     Fails with a BundleError when a plot is unchecked or its result is stale (re-check it)."""
-    settings = get_settings()
-    catalog = load_catalog(Path(catalog_path) if catalog_path else settings.catalog)
-    data = Path(data_dir) if data_dir else settings.datasets
+    sources = DataSources.configured(data_dir, catalog_path)
     with Registry.open(registry_url) as registry:
-        path = write_bundle(registry, lot_id, catalog, data, Path(out_dir), lang=lang)
+        path = write_bundle(registry, lot_id, sources, Path(out_dir), lang=Lang.of(lang))
     get_run_logger().info("bundle for lot %s: %s", lot_id, path)
     return str(path)

@@ -38,10 +38,10 @@ from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.datasets.catalog import Catalog, VerdictPolicy, load_catalog
-from eudr_check.intake import read_plots
+from eudr_check.engine.plan import GEOMETRY_ERRORS
 from eudr_check.findings import Severity
+from eudr_check.intake import read_plots
 from eudr_check.models import DatasetStats
-from eudr_check.pipeline import GEOMETRY_ERRORS
 from eudr_check.rules import validate
 from eudr_check.verdict import decide
 
@@ -1091,7 +1091,7 @@ def readme(rows: list[Expected], files: list[Path], catalog: Catalog) -> str:
         "## Assumptions about the analysis",
         "",
         "- An error left after `--fix` that leaves the shape or place unknown (the geometry",
-        "  codes in `eudr_check.pipeline.GEOMETRY_ERRORS`) makes the row `undetermined` with",
+        "  codes in `eudr_check.engine.plan.GEOMETRY_ERRORS`) makes the row `undetermined` with",
         "  reason `geometry_error`; errors are keyed per row. Other errors (country, duplicate",
         "  ID or land, a point over 4 ha) are reported, but the land is still checked.",
         "- Hansen forest 2020 = treecover2000 ≥ 10 and not lossyear 1–20; loss after the cut-off",

@@ -6,6 +6,8 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff check src tests benchmarks scripts flows
 .venv/bin/ruff format --check src tests benchmarks scripts flows
 .venv/bin/mypy
+# Import contracts (pyproject.toml [tool.importlinter]): no cycle, no import from a shell.
+.venv/bin/lint-imports
 # A real PostgreSQL (with PostGIS) on 127.0.0.1 for the registry tests, installed if missing.
 if [ -z "${EUDR_CHECK_TEST_PG_URL:-}" ]; then
   EUDR_CHECK_TEST_PG_URL=$(bash scripts/start_postgres.sh)

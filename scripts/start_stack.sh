@@ -178,10 +178,9 @@ PREFECT_DB_URL=$(tool create-db "$PG_URL" "${DB}_prefect" --extension pg_trgm) |
   die "cannot create the Prefect database ${DB}_prefect"
 tool health postgis "$REGISTRY_URL" >/dev/null || die "db: PostGIS is not usable in $DB"
 
-# The environment of every process (and of the clients, via the printed env). PYTHONPATH: the
-# Dask workers unpickle flows.tasks, and `dask` does not put the working directory on sys.path.
+# The environment of every process (and of the clients, via the printed env). The flows are
+# installed with the package, so the Dask workers import them without a PYTHONPATH.
 export PATH="$ROOT/.venv/bin:$PATH"
-export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export PREFECT_HOME="$RUN/prefect"
 export PREFECT_API_URL="$PREFECT_API"
 export EUDR_CHECK_REGISTRY_URL="$REGISTRY_URL"

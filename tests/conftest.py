@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 
 from eudr_check.intake import read_plots
 from eudr_check.rules import ValidationReport, validate
@@ -32,6 +33,13 @@ def feature(geometry: dict[str, Any] | None, **props: Any) -> dict[str, Any]:
 
 def poly(rings: list[list[list[float]]]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": rings}
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server, once per test session (the flows and engine tests)."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 @pytest.fixture

@@ -23,12 +23,13 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from eudr_check import __version__
-from eudr_check.cli_bundle import bundle_app
+from eudr_check.cli.bundle import bundle_app
 from eudr_check.datasets.catalog import Catalog, load_catalog
+from eudr_check.engine import DataSources, RegisteredPlots, RegistrySink, check_report, run_check
+from eudr_check.engine.fingerprint import fingerprints
+from eudr_check.engine.plan import plan
 from eudr_check.errors import BundleError
-from eudr_check.fingerprint import fingerprints
 from eudr_check.intake import read_plots
-from eudr_check.pipeline import check_plots, plan
 from eudr_check.reports.bundle import bundle_stem, write_bundle
 from eudr_check.reports.bundle_verify import ProblemKind, unsafe_name, verify_bundle
 from eudr_check.reports.check_reports import write_check_reports
@@ -45,12 +46,16 @@ SECOND = {"JAE-010": "VV-001", "JAE-011": "VV-002", "JAE-012": "VV-003"}
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+def _sources() -> DataSources:
+    return DataSources(load_catalog(), DATA)
+
+
 @dataclass(frozen=True)
 class Checked:
     url: str
     lot: int  # 13 plots of two cooperatives
     whole: int  # every plot of the sample cooperative
-    run_id: int
+    run_id: str  # the run id the registry stores and reports carry
     versions: dict[str, int]  # plot id -> version id
     prints: dict[int, str]  # version id -> fingerprint
 
@@ -60,15 +65,11 @@ def _register(reg: Registry, org: int, path: Path) -> None:
     reg.register_upload(org, report, path.name, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def _record_check(reg: Registry, versions: list[int], catalog: Catalog, data: Path) -> int:
+def _record_check(reg: Registry, versions: list[int], catalog: Catalog, data: Path) -> str:
     """Check the versions as the check flow does and store the results; returns the run id."""
-    report = reg.report_for(versions)
-    run = check_plots(report, catalog, data)
-    prints = fingerprints(plan(report, catalog), catalog, data)
-    run_id = reg.start_run("check", __version__, {"plots": len(versions)})
-    reg.record_results(run_id, list(zip(versions, prints, run.results, strict=True)))
-    reg.finish_run(run_id, "done")
-    return run_id
+    record = run_check(RegisteredPlots(reg, versions), DataSources(catalog, data),
+                       sinks=[RegistrySink(reg)])  # fmt: skip
+    return record.run_id
 
 
 @pytest.fixture(scope="module")
@@ -98,15 +99,16 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Checked:
         lot_ids = [versions[p] for p in (*IN_LOT, *SECOND.values())]
         lot = reg.create_lot(exporter, REFERENCE, "coffee", "0901", 19200.0, lot_ids)
         whole = reg.create_lot(exporter, "LOTE-2026-002", "coffee", "0901", 120000.0, mine)
-        prints = dict(zip(current, fingerprints(plan(report, load_catalog()), load_catalog(), DATA),
-                          strict=True))  # fmt: skip
+        prints = dict(
+            zip(current, fingerprints(plan(report, load_catalog()), _sources()), strict=True)
+        )
     return Checked(url, lot, whole, run_id, versions, prints)
 
 
 @pytest.fixture(scope="module")
 def bundle(checked: Checked, tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Registry.open(checked.url) as reg:
-        return write_bundle(reg, checked.lot, load_catalog(), DATA,
+        return write_bundle(reg, checked.lot, _sources(),
                             tmp_path_factory.mktemp("bundle"))  # fmt: skip
 
 
@@ -225,7 +227,7 @@ def test_reports_carry_the_lot_and_the_times_of_the_checks(checked: Checked, bun
         assert text in html, text
     dd = json.loads(members[f"reports/{stem}.due_diligence.geojson"])
     assert dd["run"]["lot"]["reference"] == REFERENCE
-    assert dd["run"]["run_id"] == f"registry-run-{checked.run_id}"
+    assert dd["run"]["run_id"] == checked.run_id
     first = min(dt.datetime.fromisoformat(r["checked_at"]) for r in _manifest(bundle)["results"])
     assert dd["run"]["started"] == first.isoformat(timespec="seconds")
     assert len(dd["features"]) == 13
@@ -247,7 +249,7 @@ def test_the_check_cli_reports_have_no_lot(tmp_path: Path) -> None:
     doc["features"] = doc["features"][:2]
     path = tmp_path / "socios.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    run = check_plots(validate(read_plots(path), fix=True), load_catalog(), DATA)
+    run = check_report(validate(read_plots(path), fix=True), _sources())
     assert "lot" not in run.manifest()
     written = write_check_reports(run, tmp_path)
     html = next(p for p in written if p.suffix == ".html").read_text(encoding="utf-8")
@@ -273,12 +275,14 @@ def test_bundle_names_are_safe_slugs(reference: str, stem: str) -> None:
 
 def test_same_lot_same_results_same_bytes(checked: Checked, bundle: Path, tmp_path: Path) -> None:
     with Registry.open(checked.url) as reg:  # another session, after the registry was reopened
-        again = write_bundle(reg, checked.lot, load_catalog(), DATA, tmp_path / "again")
+        again = write_bundle(reg, checked.lot, _sources(), tmp_path / "again")
         # The data folder's location is no part of the evidence.
         moved = tmp_path / "elsewhere" / "sample_data"
         shutil.copytree(DATA, moved)
-        elsewhere = write_bundle(reg, checked.lot, load_catalog(), moved, tmp_path / "moved")
-        english = write_bundle(reg, checked.lot, load_catalog(), DATA, tmp_path / "en", lang="en")
+        elsewhere = write_bundle(
+            reg, checked.lot, DataSources(load_catalog(), moved), tmp_path / "moved"
+        )
+        english = write_bundle(reg, checked.lot, _sources(), tmp_path / "en", lang="en")
     assert again.read_bytes() == bundle.read_bytes()
     assert elsewhere.read_bytes() == bundle.read_bytes()
     assert english.read_bytes() != bundle.read_bytes()
@@ -310,7 +314,7 @@ def test_a_lot_with_unchecked_plots_is_refused(
         ids = [checked.versions["JAE-001"], checked.versions["JAE-002"], *fresh]
         lot = reg.create_lot(exporter, "LOTE-SIN-VERIFICAR", "coffee", "0901", 100.0, ids)
         with pytest.raises(BundleError) as caught:
-            write_bundle(reg, lot, load_catalog(), DATA, tmp_path / "out")
+            write_bundle(reg, lot, _sources(), tmp_path / "out")
     err = caught.value
     assert err.unchecked == tuple(fresh) and err.stale == () and not err.unknown_lot
     assert "1 of 3 plots have no result yet (JAE-004)" in err.message("en")
@@ -337,22 +341,22 @@ def test_results_from_other_data_are_refused_until_checked_again(
     catalog = load_catalog()
     with Registry.open(own_registry) as reg:
         with pytest.raises(BundleError) as caught:
-            write_bundle(reg, checked.lot, catalog, data, tmp_path / "out")
+            write_bundle(reg, checked.lot, DataSources(catalog, data), tmp_path / "out")
         lcv = [checked.versions[p] for p in IN_LOT if p.startswith("LCV")]
         assert caught.value.stale == tuple(lcv) and caught.value.unchecked == ()
         assert "4 of 13 plots were checked against other data or thresholds than today's " \
                "(LCV-001, LCV-002, LCV-003, LCV-004)" in caught.value.message("en")  # fmt: skip
         # What the service does next: check those plots again; then the lot bundles.
         rerun = _record_check(reg, lcv, catalog, data)
-        path = write_bundle(reg, checked.lot, catalog, data, tmp_path / "out")
+        path = write_bundle(reg, checked.lot, DataSources(catalog, data), tmp_path / "out")
         manifest = _manifest(path)
         runs = {r["plot_id"]: r["run_id"] for r in manifest["results"]}
-        assert manifest["runs"] == [checked.run_id, rerun]
+        assert set(manifest["runs"]) == {checked.run_id, rerun}
         assert {p for p, r in runs.items() if r == rerun} == {"LCV-001", "LCV-002", "LCV-003",
                                                                "LCV-004"}  # fmt: skip
         # On the original data the older results still hold and are the ones used, although
         # newer results (for the changed data) exist.
-        original = write_bundle(reg, checked.lot, catalog, DATA, tmp_path / "original")
+        original = write_bundle(reg, checked.lot, DataSources(catalog, DATA), tmp_path / "original")
         assert _manifest(original)["runs"] == [checked.run_id]
     assert verify_bundle(path).ok and verify_bundle(original).ok
 
@@ -363,14 +367,14 @@ def test_results_under_other_thresholds_are_refused(checked: Checked, tmp_path: 
         update={"verdict": catalog.verdict.model_copy(update={"detected_loss_ha": 0.25})}
     )
     with Registry.open(checked.url) as reg, pytest.raises(BundleError) as caught:
-        write_bundle(reg, checked.lot, stricter, DATA, tmp_path)
+        write_bundle(reg, checked.lot, DataSources(stricter, DATA), tmp_path)
     assert len(caught.value.stale) == 13
     assert "13 de 13 parcelas se verificaron con otros datos o umbrales" in caught.value.message()
 
 
 def test_an_unknown_lot_is_an_error_and_exit_2(checked: Checked, tmp_path: Path) -> None:
     with Registry.open(checked.url) as reg, pytest.raises(BundleError) as caught:
-        write_bundle(reg, 999, load_catalog(), DATA, tmp_path)
+        write_bundle(reg, 999, _sources(), tmp_path)
     assert caught.value.unknown_lot and caught.value.message("es") == "el lote 999 no existe"
     result = invoke("build", "999", "--out", tmp_path, "--datasets", DATA,
                     env={"EUDR_CHECK_REGISTRY_URL": checked.url})  # fmt: skip
@@ -398,7 +402,7 @@ def test_a_large_lot_is_split_into_several_eu_files(
 ) -> None:
     monkeypatch.setenv("EUDR_CHECK_TRACES_MAX_MB", "0.005")  # 5 kB instead of 25 MB
     with Registry.open(checked.url) as reg:
-        path = write_bundle(reg, checked.whole, load_catalog(), DATA, tmp_path)
+        path = write_bundle(reg, checked.whole, _sources(), tmp_path)
     manifest = _manifest(path)
     eu = manifest["eu_information_system"]
     assert eu["max_mb"] == 0.005 and len(eu["files"]) > 3

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from eudr_check.datasets.catalog import Catalog, load_catalog
+from eudr_check.engine import DataSources, check_report
 from eudr_check.intake import read_plots
-from eudr_check.pipeline import check_plots
 from eudr_check.reasons import Reason, Verdict
 from eudr_check.rules import validate
 from tests.rasters import HANSEN_PX, only_hansen, write_layer
@@ -49,7 +49,7 @@ def _verdicts(
     tmp_path: Path, catalog: Catalog, data_dir: Path
 ) -> dict[str, tuple[Verdict, set[Reason]]]:
     report = validate(read_plots(_plots(tmp_path)), fix=True)
-    run = check_plots(report, catalog, data_dir)
+    run = check_report(report, DataSources(catalog, data_dir))
     return {r.plot_id: (r.verdict, {x.code for x in r.reasons}) for r in run.results}
 
 

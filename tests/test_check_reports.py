@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import struct
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,15 @@ import pytest
 
 from eudr_check.datasets.catalog import Catalog, load_catalog
 from eudr_check.datasets.reader import read_window
+from eudr_check.engine import CheckRun, RunRecord
 from eudr_check.intake import read_plots
 from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.reasons import Reason, ReasonItem, Verdict
 from eudr_check.reports.check_reports import write_check_reports
-from eudr_check.reports.html import write_html_summary
 from eudr_check.reports.maps import map_file_name, render_plot_map
 from eudr_check.reports.results_csv import _cell
-from eudr_check.rules import validate
-from eudr_check.run import CheckRun
+from eudr_check.rules import ValidationReport, validate
+from eudr_check.spatial import Bounds
 from tests.conftest import X0, Y0, feature, poly, square
 from tests.rasters import HANSEN_PX, write_layer
 
@@ -121,8 +122,24 @@ def run(tmp_path: Path, write_geojson: Callable[..., Path]) -> CheckRun:
     report = validate(read_plots(write_geojson(*_features(), name="cooperativa.geojson")),
                       fix=True)  # fmt: skip
     when = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
-    return CheckRun("run-1", "cooperativa.geojson", "0" * 64, report, _results(), catalog,
-                    data_dir, started=when, finished=when, tool_version="0.1.0")  # fmt: skip
+    return _run(
+        "run-1", "cooperativa.geojson", "0" * 64, report, _results(), catalog, data_dir, when
+    )
+
+
+def _run(
+    run_id: str, name: str, sha: str, report: ValidationReport, results: list[PlotResult],
+    catalog: Catalog, data_dir: Path, when: dt.datetime | None = None,
+) -> CheckRun:  # fmt: skip
+    """A finished run record as the engine would make it, at a fixed time."""
+    when = when or dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
+    record = RunRecord.begin("check", name, catalog, data_dir, rules=report.thresholds,
+                             run_id=run_id, started=when)  # fmt: skip
+    record = dataclasses.replace(record, tool_version="0.1.0").finish(
+        plots=len(results), verdicts=Counter(r.verdict.value for r in results), files=(),
+        input_sha256=sha, finished=when,
+    )  # fmt: skip
+    return CheckRun(record, report, results)
 
 
 def _reports(run: CheckRun, out: Path, **kw: Any) -> dict[str, Path]:
@@ -231,8 +248,9 @@ def test_html_summary_escapes_and_speaks_both_languages(run: CheckRun, tmp_path:
 
 
 def test_html_warns_that_sample_data_is_synthetic(run: CheckRun, tmp_path: Path) -> None:
-    sample = dataclasses.replace(run, data_dir=tmp_path / "sample_data")
-    path = write_html_summary(sample, tmp_path / "s.html", maps={})
+    record = dataclasses.replace(run.record, data_dir=tmp_path / "sample_data")
+    sample = dataclasses.replace(run, record=record)
+    path = _reports(sample, tmp_path / "o")["cooperativa.summary.html"]
     assert "sintéticos" in path.read_text(encoding="utf-8")
 
 
@@ -263,8 +281,7 @@ def test_map_render_twice_gives_the_same_bytes(run: CheckRun, tmp_path: Path) ->
     ds = run.catalog.get("hansen_gfc")
     plot = run.validation.plots.geometry.iloc[2]
     pad = 3 * HANSEN_PX
-    b = plot.bounds
-    bounds = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+    bounds = Bounds.of(plot.bounds).padded(pad)
     loss = read_window(ds, "lossyear", bounds, run.data_dir)
     cover = read_window(ds, "treecover2000", bounds, run.data_dir)
     assert (loss.data >= 21).sum() > 0  # the map has loss pixels to draw
@@ -324,7 +341,7 @@ def test_plots_without_a_usable_shape_get_no_raster_read(
     geometry_error = (ReasonItem(Reason.GEOMETRY_ERROR, None, (("codes", "x"),)),)
     results = [PlotResult(pid, Verdict.UNDETERMINED, geometry_error, (), None)
                for pid in ("NOGEOM", "SOUTH")]  # fmt: skip
-    run = CheckRun("run-2", "bad.geojson", "", report, results, load_catalog(), tmp_path)
+    run = _run("run-2", "bad.geojson", "", report, results, load_catalog(), tmp_path)
     files = _reports(run, tmp_path / "out", lang="en")
     assert sorted(k for k in files if k.startswith("maps/")) == ["maps/bad/SOUTH.png"]
     html = files["bad.summary.html"].read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from affine import Affine
 from rasterio.io import MemoryFile
 from typer.testing import CliRunner, Result
 
-from eudr_check.cli_datasets import datasets_app
+from eudr_check.cli.datasets import datasets_app
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme, load_catalog
 from eudr_check.datasets.download import (
     Checksum,

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from eudr_check.analysis import analyse_group
 from eudr_check.datasets.catalog import load_catalog
-from eudr_check.pipeline import PlotTask, spatial_chunks
+from eudr_check.engine.plan import PlotTask, spatial_chunks
 from eudr_check.zonal import coverage
 from tests.rasters import HANSEN_PX, only_hansen, write_layer
 

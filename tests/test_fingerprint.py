@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from eudr_check.datasets.catalog import load_catalog
-from eudr_check.fingerprint import fingerprints
+from eudr_check.engine import DataSources, check_report
+from eudr_check.engine.fingerprint import fingerprints
+from eudr_check.engine.plan import plan
 from eudr_check.intake import read_plots
 from eudr_check.models import PlotResult
-from eudr_check.pipeline import check_plots, plan
 from eudr_check.rules import validate
 from tests.rasters import only_hansen, write_layer
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).parent.parent
 
 def test_plot_results_round_trip_through_dicts() -> None:
     report = validate(read_plots(ROOT / "sample_plots" / "cooperativa.geojson"), fix=True)
-    run = check_plots(report, load_catalog(), ROOT / "sample_data")
+    run = check_report(report, DataSources(load_catalog(), ROOT / "sample_data"))
     for result in run.results:
         again = PlotResult.from_dict(json.loads(json.dumps(result.to_dict())))
         assert again == result
@@ -48,13 +49,15 @@ def test_fingerprint_follows_the_tiles_under_the_plot(tmp_path: Path) -> None:
             layers[tile, layer] = write_layer(catalog, data, "hansen_gfc", layer, tile, values,
                                               west, north)  # fmt: skip
     tasks = plan(validate(read_plots(_plots(tmp_path)), fix=True), catalog)
-    first = fingerprints(tasks, catalog, data)
-    assert fingerprints(tasks, catalog, data) == first  # stable
+    first = fingerprints(tasks, DataSources(catalog, data))
+    assert fingerprints(tasks, DataSources(catalog, data)) == first  # stable
     # A new lossyear file over the Cusco plot only changes that plot's fingerprint.
     values = np.full((40, 40), 22, np.uint8)
     write_layer(catalog, data, "hansen_gfc", "lossyear", "10S_080W", values, -72.61, -12.79)
-    second = fingerprints(tasks, catalog, data)
+    second = fingerprints(tasks, DataSources(catalog, data))
     assert second[0] == first[0] and second[1] != first[1]
     # A new dataset version changes every fingerprint.
     newer = catalog.with_versions({"hansen_gfc": "GFC-2025-v1.13"})
-    assert all(a != b for a, b in zip(fingerprints(tasks, newer, data), second, strict=True))
+    assert all(
+        a != b for a, b in zip(fingerprints(tasks, DataSources(newer, data)), second, strict=True)
+    )

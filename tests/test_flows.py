@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from eudr_check.store.registry import Registry
 from flows.check import bundle, check, ingest, nightly
@@ -17,12 +13,6 @@ from flows.deploy import NIGHTLY_CRON, NIGHTLY_TIMEZONE, deployments
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
 DATA = str(ROOT / "sample_data")
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _edited_copy(tmp_path: Path, plot_id: str) -> Path:

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 
 from eudr_check.api import i18n, views
 from eudr_check.api.ratelimit import RateLimiter
+from eudr_check.engine import RegisteredPlots, RegistrySink, run_check
 from eudr_check.intake import read_plots
-from eudr_check.registry_check import check_registered
 from eudr_check.rules import validate
-from tests.api_world import DATA, SAMPLE_COUNTS, World, build_world, geojson_bytes
+from tests.api_world import SAMPLE_COUNTS, World, build_world, geojson_bytes
 from tests.conftest import X0, Y0, feature, poly, square
 
 TEMPLATES = Path(i18n.__file__).with_name("templates")
@@ -270,7 +270,8 @@ def test_evidence_map_of_an_unchecked_plot_is_409(
     assert r.status_code == 409 and r.json()["code"] == "not_checked"
     html = page(browser("tech_c").get(f"/plots/{row['plot_key']}"))
     assert "Sin verificar" in html and "map.png" not in html
-    check_registered(world.registry, [row["version_id"]], world.app.state.catalog, DATA)
+    plots = RegisteredPlots(world.registry, [row["version_id"]])
+    run_check(plots, world.app.state.sources, sinks=[RegistrySink(world.registry)])
     assert browser("tech_c").get(f"/api/plots/{row['plot_key']}/map.png").status_code == 200
 
 

@@ -75,9 +75,10 @@ def report() -> ValidationReport:
 
 @pytest.fixture(scope="module")
 def run(report: ValidationReport) -> Any:
-    pipeline = pytest.importorskip("eudr_check.pipeline")
+    from eudr_check.engine import DataSources, check_report
+
     catalog = load_catalog(ROOT / "config" / "datasets.yaml")
-    return pipeline.check_plots(report, catalog, data_dir=DATA)
+    return check_report(report, DataSources(catalog, DATA))
 
 
 def test_table_has_one_row_per_plot_in_file_order(report: ValidationReport) -> None:

@@ -430,4 +430,4 @@ def test_an_upload_is_checked_by_the_prefect_deployment_on_dask(stack: Stack) ->
         prefixes = client.run_on_scheduler(
             lambda dask_scheduler: list(dask_scheduler.task_prefixes)
         )
-    assert "analyse_batch" in prefixes
+    assert "analyse_plots" in prefixes

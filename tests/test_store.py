@@ -22,10 +22,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from eudr_check.datasets.catalog import load_catalog
+from eudr_check.engine import DataSources, check_report
 from eudr_check.errors import StoreError
 from eudr_check.intake import read_plots
 from eudr_check.models import DatasetStats, PlotResult
-from eudr_check.pipeline import check_plots
 from eudr_check.reasons import Reason, ReasonItem, Verdict, reason_message
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.store import Registry, RunStatus, UploadSummary, default_url
@@ -285,7 +285,7 @@ def test_registered_plots_run_through_check_plots(
     org = reg.create_organisation("Cooperativa Jaén", "cooperative")
     upload(org, *plots())
     report = reg.report_for(reg.current_versions(org))
-    run = check_plots(report, catalog, data_dir)
+    run = check_report(report, DataSources(catalog, data_dir))
     assert [r.verdict for r in run.results] == [Verdict.DEFORESTATION_FREE] * 3
     run_id = reg.start_run("check", run.tool_version, {"fingerprint": "fp-1"})
     items = [(int(v), "fp-1", r) for v, r in zip(report.plots["version_id"], run.results,

@@ -132,7 +132,8 @@ def test_a_region_sized_plot_is_undetermined_without_reading_rasters(
 ) -> None:
     """A 10°x10° 'plot' would need gigabytes of raster: it is refused as too large, and the
     plot next to it is analysed as usual."""
-    from eudr_check.pipeline import check_plots, plan
+    from eudr_check.engine import DataSources, check_report
+    from eudr_check.engine.plan import plan
 
     report = check(
         feature(poly(square(-80.0, -10.0, 10.0)), plot_id="HUGE"),
@@ -142,7 +143,9 @@ def test_a_region_sized_plot_is_undetermined_without_reading_rasters(
     catalog = load_catalog(None)
     tasks = plan(report, catalog)
     assert tasks[0].shape is None and tasks[1].shape is not None
-    run = check_plots(report, catalog, tmp_path)  # no rasters here: SMALL is undetermined too
+    run = check_report(
+        report, DataSources(catalog, tmp_path)
+    )  # no rasters here: SMALL is undetermined too
     huge = run.results[0]
     assert huge.verdict is Verdict.UNDETERMINED
     assert [r.code for r in huge.reasons] == [Reason.TOO_LARGE]

@@ -22,6 +22,7 @@ from eudr_check.datasets.reader import RasterWindow, read_window
 from eudr_check.datasets.tiles import tiles_for_bounds
 from eudr_check.errors import ConfigError
 from eudr_check.models import DatasetStats
+from eudr_check.spatial import Bounds
 from eudr_check.zonal import cell_areas_m2, coverage
 
 _GEOD = pyproj.Geod(ellps="WGS84")
@@ -31,7 +32,7 @@ _CIRCLE_SCALE = float(
     np.sqrt(np.pi / (_CIRCLE_VERTICES / 2 * np.sin(2 * np.pi / _CIRCLE_VERTICES)))
 )
 
-WindowReader = Callable[[Dataset, str, tuple[float, float, float, float]], RasterWindow]
+WindowReader = Callable[[Dataset, str, Bounds], RasterWindow]
 
 
 def point_circles(
@@ -126,9 +127,9 @@ def analyse_group(
     return result
 
 
-def _padded(b: NDArray[np.float64], margin: float) -> tuple[float, float, float, float]:
+def _padded(b: NDArray[np.float64], margin: float) -> Bounds:
     pad = margin + 1e-6  # and a hair, so cells touched only at the box edge are still read
-    return (float(b[0]) - pad, float(b[1]) - pad, float(b[2]) + pad, float(b[3]) + pad)
+    return Bounds.of(b).padded(pad)
 
 
 def _with_tile_problems(
@@ -136,7 +137,7 @@ def _with_tile_problems(
 ) -> DatasetStats:
     if not any(w.missing_tiles or w.errors for w in windows.values()):
         return s
-    needed = set(tiles_for_bounds(ds.tiles, tuple(shape.bounds)))
+    needed = set(tiles_for_bounds(ds.tiles, Bounds.of(shape.bounds)))
     missing = sorted({t for w in windows.values() for t in w.missing_tiles} & needed)
     errors = sorted({m for w in windows.values() for t, m in w.errors.items() if t in needed})
     if not missing and not errors:
@@ -151,7 +152,7 @@ def _with_tile_problems(
 def _dataset_stats(
     ds: Dataset, windows: dict[str, RasterWindow], shapes: list[shapely.Geometry],
     catalog: Catalog, loss_source: dict[str, tuple[RasterWindow, RasterWindow]],
-    bounds: tuple[float, float, float, float], read: WindowReader,
+    bounds: Bounds, read: WindowReader,
 ) -> list[DatasetStats]:  # fmt: skip
     if ds.role is Role.FOREST_LOSS:
         return _forest_loss(ds, windows, shapes, catalog.cutoff_date.year)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 BLOCK = 1 << 20
 
@@ -91,3 +92,17 @@ def sha256_file_cached(path: Path | str) -> str:
     (raster tiles are read by many runs and chunks; hashing 600 MB each time would dominate)."""
     st = Path(path).stat()
     return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+def strict_json(value: Any) -> Any:
+    """Nested values as strict JSON, which every reader and database accepts: NaN and
+    infinities become null, numpy scalars plain numbers, tuples lists, keys text."""
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -16,6 +16,7 @@ from eudr_check.api.limits import BodyLimit
 from eudr_check.api.ratelimit import RateLimiter
 from eudr_check.api.routes import admin, lots, plots, shares, uploads
 from eudr_check.datasets.catalog import load_catalog
+from eudr_check.datasets.sources import DataSources
 from eudr_check.settings import Settings, get_settings
 from eudr_check.store import Registry
 
@@ -23,8 +24,8 @@ from eudr_check.store import Registry
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     registry = Registry.open(settings.registry_url)
-    catalog = load_catalog(settings.catalog)
-    checks = CheckQueue(registry, catalog, settings.datasets, settings.check_deployment)
+    sources = DataSources(load_catalog(settings.catalog), settings.datasets)
+    checks = CheckQueue(registry, sources, settings.check_deployment)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.registry = registry
-    app.state.catalog = catalog
+    app.state.sources = sources
     app.state.checks = checks
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)

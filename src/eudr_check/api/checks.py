@@ -1,9 +1,9 @@
 """Checking uploaded plots without making the uploader wait.
 
-In-process (default): one background thread runs `registry_check.check_registered`, one job at
-a time (the analysis is CPU-bound; a second thread would only slow both). With
-`EUDR_CHECK_CHECK_DEPLOYMENT` set, the job goes to that Prefect deployment (the `check` flow on
-Dask) and a Prefect worker runs it.
+In-process (default): one background thread runs the engine on the registered plots (only
+those without a result for their current fingerprint are analysed; the analysis is CPU-bound,
+a second thread would only slow both). With `EUDR_CHECK_CHECK_DEPLOYMENT` set, the job goes to
+that Prefect deployment (the `check` flow on Dask) and a Prefect worker runs it.
 
 Progress is read from the registry (which versions have a result), so it survives restarts;
 only the last error of a job is kept in memory, for the upload page.
@@ -15,10 +15,9 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
-from eudr_check.datasets.catalog import Catalog
-from eudr_check.registry_check import check_registered
+from eudr_check.datasets.sources import DataSources
+from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, run_check
 from eudr_check.store import Registry
 
 log = logging.getLogger(__name__)
@@ -26,15 +25,10 @@ log = logging.getLogger(__name__)
 
 class CheckQueue:
     def __init__(
-        self,
-        registry: Registry,
-        catalog: Catalog,
-        data_dir: Path,
-        deployment: str | None = None,
+        self, registry: Registry, sources: DataSources, deployment: str | None = None
     ) -> None:
         self.registry = registry
-        self.catalog = catalog
-        self.data_dir = data_dir
+        self.sources = sources
         self.deployment = deployment
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eudr-check")
         self._errors: dict[str, str] = {}
@@ -74,7 +68,8 @@ class CheckQueue:
             if self.deployment:
                 self._submit_flow(version_ids)
             else:
-                check_registered(self.registry, version_ids, self.catalog, self.data_dir)
+                plots = RegisteredPlots(self.registry, version_ids, reuse=Reuse.MATCHING)
+                run_check(plots, self.sources, sinks=[RegistrySink(self.registry)])
         except Exception as exc:  # the job's end: keep the reason for the upload page
             log.exception("check %s failed", key)
             with self._lock:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Path, Request
 
 from eudr_check.api.checks import CheckQueue
-from eudr_check.datasets.catalog import Catalog
+from eudr_check.datasets.sources import DataSources
 from eudr_check.settings import Settings
 from eudr_check.store import Registry
 
@@ -27,9 +27,10 @@ def settings(request: Request) -> Settings:
     return s
 
 
-def catalog(request: Request) -> Catalog:
-    c: Catalog = request.app.state.catalog
-    return c
+def sources(request: Request) -> DataSources:
+    """The dataset sources checks and evidence maps read (catalog and data folder)."""
+    s: DataSources = request.app.state.sources
+    return s
 
 
 # Ids fit PostgreSQL's integer; bigger numbers would make the database driver fail, not 404.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-LANGS = ("es", "en")
-DEFAULT = "es"
+from eudr_check.i18n import Lang, Text
+
+LANGS = tuple(lang.value for lang in Lang)
+DEFAULT = Lang.ES.value
 COOKIE = "eudr_lang"
 
 ES: dict[str, str] = {
@@ -460,19 +462,20 @@ EN: dict[str, str] = {
     "admin.revoked_done": "Token {id} revoked.",
 }
 
-TEXTS: dict[str, dict[str, str]] = {"es": ES, "en": EN}
+# The catalog as one `Text` per key: the pages render through the same lookup as every
+# other text. Written as two dictionaries above so each language reads as a whole.
+PAGES: dict[str, Text] = {key: Text(ES[key], EN[key]) for key in ES}
 
 
-def lang_of(request: Request) -> str:
+def lang_of(request: Request) -> Lang:
     """The page language: the visitor's choice (cookie), else Spanish."""
     chosen = request.cookies.get(COOKIE)
-    return chosen if chosen in LANGS else DEFAULT
+    return Lang(chosen) if chosen in LANGS else Lang.ES
 
 
-def text(lang: str, key: str, **values: object) -> str:
-    template = TEXTS.get(lang, ES)[key]
-    return template.format(**values) if values else template
+def text(lang: Lang | str, key: str, **values: object) -> str:
+    return PAGES[key](lang, **values)
 
 
-def pick(lang: str, es: str, en: str) -> str:
-    return es if lang == "es" else en
+def pick(lang: Lang | str, es: str, en: str) -> str:
+    return Text(es, en)(lang)

@@ -153,7 +153,9 @@ class PlotOut(BaseModel):
     reasons: list[ReasonOut]
     area_ha: float | None
     checked_at: dt.datetime | None
-    run_id: int | None
+    run_id: str | None = Field(
+        description="The run that produced the verdict (its reports carry the same id)."
+    )
 
 
 class PlotPage(BaseModel):

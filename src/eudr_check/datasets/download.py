@@ -30,8 +30,9 @@ from eudr_check.datasets.sources import download_url, locate
 from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError, DownloadError
 from eudr_check.fileio import feed, sha256_file, write_text
+from eudr_check.i18n import Lang
+from eudr_check.spatial import Bounds
 
-Bounds = tuple[float, float, float, float]
 # Called with (bytes in the part file so far, expected total or None when the server won't say).
 ProgressFn = Callable[[int, int | None], None]
 
@@ -71,7 +72,7 @@ class DownloadFailure:
     tile: str
     error: OSError
 
-    def message(self, lang: str = "es") -> str:
+    def message(self, lang: Lang | str = Lang.ES) -> str:
         if isinstance(self.error, DownloadError):
             return self.error.message(lang)
         return f"{self.tile}: {self.error.strerror or self.error}"
@@ -147,7 +148,7 @@ def plot_bounds(geometries: Iterable[Any], buffer_m: float = POINT_BUFFER_M) -> 
             widest = max(abs(miny), abs(maxy)) + dy
             dx = dy / max(math.cos(math.radians(min(widest, 89.0))), 0.01)
             minx, miny, maxx, maxy = minx - dx, miny - dy, maxx + dx, maxy + dy
-        boxes.append((minx, miny, maxx, maxy))
+        boxes.append(Bounds(minx, miny, maxx, maxy))
     return boxes
 
 

@@ -9,7 +9,6 @@ the window is nodata: callers turn that into `undetermined`, never into "no fore
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from rasterio.windows import Window
 from eudr_check.datasets.catalog import Dataset
 from eudr_check.datasets.sources import TileLocation, locate
 from eudr_check.datasets.tiles import TILE_DEG, tile_corner, tiles_for_bounds
+from eudr_check.errors import RasterError
+from eudr_check.spatial import Bounds, Grid
 
 # Misalignment between a file's grid and the product grid that is still "the same grid".
 _ALIGN_TOLERANCE = 1e-3  # of a pixel
@@ -70,11 +71,11 @@ def _opened(path: str) -> Iterator[rasterio.DatasetReader]:
 
 @dataclass(slots=True)
 class RasterWindow:
-    """Values of one layer over a box, with a mask of the cells that have no data."""
+    """Values of one layer over a grid window, with a mask of the cells that have no data."""
 
     data: NDArray[np.generic]
     nodata: NDArray[np.bool_]  # True where there is no data (nodata value or missing tile)
-    transform: Affine
+    grid: Grid  # where the cells are (product grid, EPSG:4326)
     # True where no file covered the cell (missing tile, a clip that stops short, a bad file):
     # for alert layers, whose "nodata" value 0 just means "no alert", only this is missing data.
     outside: NDArray[np.bool_] = field(default_factory=lambda: np.zeros((0, 0), bool))
@@ -82,30 +83,23 @@ class RasterWindow:
     errors: dict[str, str] = field(default_factory=dict)  # tile -> what went wrong reading it
     opened: list[str] = field(default_factory=list)  # GDAL paths of the files read
 
-
-def grid_window(pixel: float, bounds: tuple[float, float, float, float]) -> tuple[Affine, int, int]:
-    """Transform and shape of the product grid's smallest window covering the bounds."""
-    minx, miny, maxx, maxy = bounds
-    col0 = math.floor(minx / pixel + 1e-9)
-    col1 = max(col0 + 1, math.ceil(maxx / pixel - 1e-9))
-    row0 = math.floor(-maxy / pixel + 1e-9)
-    row1 = max(row0 + 1, math.ceil(-miny / pixel - 1e-9))
-    transform = Affine(pixel, 0.0, col0 * pixel, 0.0, -pixel, -row0 * pixel)
-    return transform, row1 - row0, col1 - col0
+    @property
+    def transform(self) -> Affine:
+        return self.grid.transform
 
 
-def read_window(
-    dataset: Dataset, layer: str, bounds: tuple[float, float, float, float], data_dir: Path
-) -> RasterWindow:
-    transform, height, width = grid_window(dataset.pixel_deg, bounds)
+def read_window(dataset: Dataset, layer: str, bounds: Bounds, data_dir: Path) -> RasterWindow:
+    """The product grid's smallest window covering `bounds`, filled from the tiles under it."""
+    grid = Grid.covering(dataset.pixel_deg, bounds)
+    height, width = grid.shape
+    transform = grid.transform
     fill = dataset.layers[layer].nodata
     dtype = np.uint16 if dataset.role.value == "alerts" else np.uint8
     data = np.zeros((height, width), dtype=dtype)
     covered = np.zeros((height, width), dtype=bool)
     bad = np.zeros((height, width), dtype=bool)
-    window = RasterWindow(data, bad, transform)
-    box = _window_bounds(transform, height, width)
-    for tile in tiles_for_bounds(dataset.tiles, box):
+    window = RasterWindow(data, bad, grid)
+    for tile in tiles_for_bounds(dataset.tiles, grid.bounds):
         where = locate(dataset, layer, tile, data_dir)
         if not where.exists():
             window.missing_tiles.append(tile)
@@ -113,7 +107,7 @@ def read_window(
         try:
             _paste(where, window, covered, fill)
             window.opened.append(where.path)
-        except (RasterioError, OSError, ValueError) as exc:
+        except (RasterioError, OSError, ValueError) as exc:  # RasterError is a ValueError
             # Nothing of a failed tile is pasted: its cells stay uncovered, hence nodata.
             window.errors[tile] = f"{Path(where.path).name}: {_short(exc)}"
     # Cells no file covered (a clip that stops short, a missing tile) have no data either.
@@ -136,25 +130,25 @@ def _uncovered_in_tile(dataset: Dataset, tile: str, t: Affine, covered: NDArray[
     return bool(c1 > c0 and r1 > r0 and not covered[r0:r1, c0:c1].all())
 
 
-def _window_bounds(t: Affine, height: int, width: int) -> tuple[float, float, float, float]:
-    return (t.c, t.f + t.e * height, t.c + t.a * width, t.f)
-
-
 def _paste(where: TileLocation, window: RasterWindow, covered: NDArray[np.bool_],
            fill: int | None) -> None:  # fmt: skip
     t = window.transform
     height, width = window.data.shape
     with _opened(where.path) as src:
-        if src.crs is not None and src.crs.to_epsg() not in (4326, None):
-            raise ValueError(f"CRS {src.crs} is not EPSG:4326")
+        # Longitude/latitude cells of the product grid are assumed below: a file in another
+        # CRS, or one that does not say, would be misread, not reprojected.
+        if src.crs is None:
+            raise RasterError("the file has no CRS (the product is in EPSG:4326)")
+        if src.crs.to_epsg() != 4326:
+            raise RasterError(f"CRS {src.crs} is not EPSG:4326, the product's")
         st = src.transform
         if abs(abs(st.a) - t.a) > 1e-12 or abs(abs(st.e) - abs(t.e)) > 1e-12:
-            raise ValueError(f"pixel size {st.a} differs from the product's {t.a}")
+            raise RasterError(f"pixel size {st.a} differs from the product's {t.a}")
         # Where the window's first cell falls in the file, in file pixels: must be whole.
         fcol = (t.c - st.c) / st.a
         frow = (t.f - st.f) / st.e
         if abs(fcol - round(fcol)) > _ALIGN_TOLERANCE or abs(frow - round(frow)) > _ALIGN_TOLERANCE:
-            raise ValueError("file grid is not aligned with the product grid")
+            raise RasterError("file grid is not aligned with the product grid")
         c0, r0 = round(fcol), round(frow)
         # Intersect the wanted window with the file.
         fc0, fr0 = max(c0, 0), max(r0, 0)

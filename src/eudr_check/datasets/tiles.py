@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from eudr_check.datasets.catalog import TileScheme
+from eudr_check.spatial import Bounds
 
 TILE_DEG = 10
 
@@ -34,7 +35,7 @@ def tile_corner(scheme: TileScheme, name: str) -> tuple[int, int]:
     return top, left
 
 
-def tiles_for_bounds(scheme: TileScheme, bounds: tuple[float, float, float, float]) -> list[str]:
+def tiles_for_bounds(scheme: TileScheme, bounds: Bounds) -> list[str]:
     """Every tile a bounding box (minx, miny, maxx, maxy) overlaps, north-west first.
 
     A box that only touches a tile's edge does not need that tile.

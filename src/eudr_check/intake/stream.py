@@ -308,7 +308,7 @@ class _FeatureReader:
                         raise PlotFileError(
                             self.path,
                             'el miembro "crs" viene después de las parcelas; póngalo antes '
-                            "de \"features\" o exporte en WGS84.",
+                            'de "features" o exporte en WGS84.',
                             'the "crs" member comes after the features; put it before '
                             '"features" or export in WGS84.',
                         )

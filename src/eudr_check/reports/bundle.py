@@ -29,25 +29,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from eudr_check import __version__
-from eudr_check.datasets.catalog import Catalog
-from eudr_check.datasets.sources import locate
-from eudr_check.datasets.tiles import tiles_for_bounds
-from eudr_check.errors import BundleError
+from eudr_check.datasets.sources import DataSources
+from eudr_check.engine import RegisteredPlots, Reuse, RunRecord, run_check
+from eudr_check.engine.record import LotRecord
+from eudr_check.errors import BundleError, StaleResultsError
 from eudr_check.fileio import atomic_path, sha256_file
-from eudr_check.fingerprint import fingerprints
-from eudr_check.pipeline import PlotTask, plan, sha256_of
+from eudr_check.i18n import Lang
 from eudr_check.reports.bundle_verify import BUNDLE_FORMAT, MANIFEST_NAME
-from eudr_check.reports.check_reports import write_check_reports
-from eudr_check.reports.traces import TracesExport, export_traces
-from eudr_check.run import CheckRun, FileRecord, LotRecord
-from eudr_check.settings import get_settings
+from eudr_check.reports.check_reports import ReportSink
+from eudr_check.reports.traces import TracesExport, TracesSink
+from eudr_check.settings import Settings, get_settings
 from eudr_check.store.access import LotInfo
 from eudr_check.store.registry import Registry, StoredResult
 
-__all__ = ["BundleError", "bundle_stem", "tile_files", "write_bundle"]
+__all__ = ["bundle_stem", "write_bundle"]
 
 log = logging.getLogger(__name__)
 
@@ -63,119 +58,76 @@ def bundle_stem(lot_id: int, reference: str) -> str:
     return f"lot-{lot_id}-{slug}" if slug else f"lot-{lot_id}"
 
 
-def tile_files(tasks: Sequence[PlotTask], catalog: Catalog, data_dir: Path) -> list[FileRecord]:
-    """The raster files under the plots with their SHA-256 (None when remote): the same tiles
-    the fingerprints cover, so they are the files the stored verdicts were computed from."""
-    seen: set[tuple[str, str, str]] = set()
-    found: list[FileRecord] = []
-    for task in tasks:
-        if task.shape is None:
-            continue
-        bounds = tuple(task.shape.bounds)
-        for d in catalog.enabled:
-            for tile in tiles_for_bounds(d.tiles, bounds):
-                for layer in d.layers:
-                    if (d.id, layer, tile) in seen:
-                        continue
-                    seen.add((d.id, layer, tile))
-                    where = locate(d, layer, tile, data_dir)
-                    if where.exists():
-                        sha = None if where.remote else sha256_of(where.path)
-                        found.append(FileRecord(d.id, layer, tile, Path(where.path).name, sha))
-    return sorted(found, key=lambda f: (f.dataset_id, f.layer, f.tile))
-
-
 def write_bundle(
     registry: Registry,
     lot_id: int,
-    catalog: Catalog,
-    data_dir: Path,
+    sources: DataSources,
     out_dir: Path,
     *,
-    lang: str = "es",
+    lang: Lang | str = Lang.ES,
+    settings: Settings | None = None,
 ) -> Path:
     """Write `<out_dir>/lot-<id>-<reference>.zip`; raises BundleError when the lot is unknown or
-    a plot has no result that still holds."""
-    lang = "es" if lang == "es" else "en"
+    a plot has no result that still holds (the engine's freshness check: stored results are
+    required, nothing is analysed here)."""
+    lang = Lang.of(lang)
     info = registry.lot(lot_id)
     if info is None:
         raise BundleError(lot_id, f"el lote {lot_id} no existe", f"lot {lot_id} does not exist",
                           unknown_lot=True)  # fmt: skip
-    report = registry.report_for(info.version_ids)
-    rows = [int(v) for v in report.plots["version_id"]]
-    tasks = plan(report, catalog)
-    today = dict(zip(rows, fingerprints(tasks, catalog, data_dir), strict=True))
-    stored = registry.stored_results(rows, today)
-    _refuse_unready(info, report.plots, stored, today)
-    used = [stored[v] for v in rows]
-    orgs = {o: registry.organisation(o) for o in sorted({s.organisation_id for s in used})}
+    owners = registry.owners(info.version_ids)
+    orgs = {o: registry.organisation(o) for o in sorted(set(owners.values()))}
     cooperatives = {o: (org.name if org else str(o)) for o, org in orgs.items()}
     lot = LotRecord(
         info.id, info.reference, info.commodity, info.hs_code, info.net_mass_kg,
         info.organisation_name, tuple(cooperatives.values()), info.created_at,
     )  # fmt: skip
     stem = bundle_stem(info.id, info.reference)
-    checked = [s.checked_at for s in used]
-    run = CheckRun(
-        run_id=", ".join(f"registry-run-{r}" for r in sorted({s.run_id for s in used})),
-        input_name=stem,
-        input_sha256="",
-        validation=report,
-        results=[s.result for s in used],
-        catalog=catalog,
-        data_dir=data_dir,
-        files=tile_files(tasks, catalog, data_dir),
-        started=min(checked),
-        finished=max(checked),
-        tool_version=__version__,
-        lot=lot,
-    )
-    max_mb = get_settings().traces_max_mb
+    max_mb = (settings or get_settings()).traces_max_mb
+    plots = RegisteredPlots(registry, info.version_ids, reuse=Reuse.REQUIRED, name=stem)
     target = Path(out_dir) / f"{stem}.zip"
     with tempfile.TemporaryDirectory(prefix="eudr-bundle-") as tmp:
         work = Path(tmp)
-        write_check_reports(run, work / REPORTS_DIR, lang=lang)
-        eu = export_traces(report, Path(f"{stem}.geojson"), work / EU_DIR, max_mb)
+        eu = TracesSink(work / EU_DIR, stem, max_mb)
+        try:
+            record = run_check(plots, sources, kind="bundle", lot=lot,
+                               sinks=[ReportSink(work / REPORTS_DIR, lang=lang), eu])  # fmt: skip
+        except StaleResultsError as exc:
+            raise _unready(info, plots, exc) from None
+        assert eu.export is not None
+        used = [plots.stored[v] for v in sorted(plots.stored)]
         members = {p.relative_to(work).as_posix(): p for p in work.rglob("*") if p.is_file()}
         sums = {name: sha256_file(p) for name, p in members.items()}
-        manifest = _manifest(run, info, used, cooperatives, eu, max_mb, sums, lang)
+        manifest = _manifest(record, info, used, cooperatives, eu.export, max_mb, sums, lang)
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_zip(target, {**members, MANIFEST_NAME: text.encode()}, info.created_at)
-    log.info("bundle of lot %s (%s plots) written to %s", lot_id, len(rows), target)
+    log.info("bundle of lot %s (%s plots) written to %s", lot_id, len(used), target)
     return target
 
 
-def _refuse_unready(
-    info: LotInfo,
-    plots: pd.DataFrame,
-    stored: Mapping[int, StoredResult],
-    today: Mapping[int, str],
-) -> None:
-    ids = dict(zip(map(int, plots["version_id"]), map(str, plots["plot_id"]), strict=True))
-    unchecked = [v for v in ids if v not in stored]
-    stale = [v for v in ids if v in stored and stored[v].fingerprint != today[v]]
-    if not unchecked and not stale:
-        return
+def _unready(info: LotInfo, plots: RegisteredPlots, exc: StaleResultsError) -> BundleError:
+    ids = plots.plot_ids
     n = len(ids)
     es, en = [], []
-    if unchecked:
-        names = _names(unchecked, ids)
-        es.append(f"{len(unchecked)} de {n} parcelas aún no tienen resultado ({names}): "
+    if exc.unchecked:
+        names = _names(exc.unchecked, ids)
+        es.append(f"{len(exc.unchecked)} de {n} parcelas aún no tienen resultado ({names}): "
                   "verifíquelas primero")  # fmt: skip
-        en.append(f"{len(unchecked)} of {n} plots have no result yet ({names}): check them first")
-    if stale:
-        names = _names(stale, ids)
-        es.append(f"{len(stale)} de {n} parcelas se verificaron con otros datos o umbrales que "
-                  f"los actuales ({names}): hay que volver a verificarlas")  # fmt: skip
-        en.append(f"{len(stale)} of {n} plots were checked against other data or thresholds "
-                  f"than today's ({names}): they need checking again")  # fmt: skip
+        en.append(f"{len(exc.unchecked)} of {n} plots have no result yet ({names}): "
+                  "check them first")  # fmt: skip
+    if exc.stale:
+        names = _names(exc.stale, ids)
+        es.append(f"{len(exc.stale)} de {n} parcelas se verificaron con otros datos o umbrales "
+                  f"que los actuales ({names}): hay que volver a verificarlas")  # fmt: skip
+        en.append(f"{len(exc.stale)} of {n} plots were checked against other data or "
+                  f"thresholds than today's ({names}): they need checking again")  # fmt: skip
     where = f"{info.id} ({info.reference})"
-    raise BundleError(
+    return BundleError(
         info.id,
         f"El lote {where} no se puede empaquetar: " + "; ".join(es) + ".",
         f"Lot {where} cannot be bundled: " + "; ".join(en) + ".",
-        unchecked=unchecked,
-        stale=stale,
+        unchecked=exc.unchecked,
+        stale=exc.stale,
     )
 
 
@@ -186,23 +138,23 @@ def _names(versions: Sequence[int], ids: Mapping[int, str]) -> str:
 
 
 def _manifest(
-    run: CheckRun,
+    record: RunRecord,
     info: LotInfo,
     used: Sequence[StoredResult],
     cooperatives: Mapping[int, str],
     eu: TracesExport,
     max_mb: float,
     sums: Mapping[str, str],
-    lang: str,
+    lang: Lang,
 ) -> dict[str, Any]:
-    base = run.manifest()
+    base = record.manifest()
     per_org = Counter(s.organisation_id for s in used)
     lot = base["lot"]
     return {
         "format": BUNDLE_FORMAT,
         "tool": "eudr-check",
-        "tool_version": run.tool_version,
-        "report_lang": lang,
+        "tool_version": record.tool_version,
+        "report_lang": lang.value,
         "lot": {**lot, "exporter_id": info.organisation_id, "plots": len(used)},
         "cooperatives": [
             {"id": o, "name": name, "plots": per_org[o]} for o, name in cooperatives.items()
@@ -231,7 +183,7 @@ def _manifest(
                 "fingerprint": s.fingerprint,
                 "checked_at": s.checked_at.isoformat(),
             }
-            for s in sorted(used, key=lambda s: s.version_id)
+            for s in used
         ],
         "files": dict(sorted(sums.items())),
     }

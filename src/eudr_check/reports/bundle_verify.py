@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eudr_check.fileio import hash_stream
+from eudr_check.i18n import Lang, Text
 
 MANIFEST_NAME = "manifest.json"
 BUNDLE_FORMAT = "eudr-check-bundle/1"
@@ -41,41 +42,44 @@ class ProblemKind(StrEnum):
 # Problems that mean the input is not a bundle one can look into (CLI exit code 2).
 UNREADABLE_KINDS = frozenset({ProblemKind.UNREADABLE, ProblemKind.NOT_A_ZIP})
 
-_TEXT: dict[ProblemKind, tuple[str, str]] = {
-    ProblemKind.UNREADABLE: ("No se pudo leer {name}: {detail}", "Could not read {name}: {detail}"),
-    ProblemKind.NOT_A_ZIP: (
+_TEXT: dict[ProblemKind, Text] = {
+    ProblemKind.UNREADABLE: Text(
+        "No se pudo leer {name}: {detail}",
+        "Could not read {name}: {detail}",
+    ),
+    ProblemKind.NOT_A_ZIP: Text(
         "{name} no es un archivo zip (¿otro tipo de archivo renombrado, o incompleto?)",
         "{name} is not a zip file (another kind of file renamed, or cut short?)",
     ),
-    ProblemKind.MANIFEST_MISSING: (
+    ProblemKind.MANIFEST_MISSING: Text(
         "Falta manifest.json: no se puede comprobar ningún archivo.",
         "manifest.json is missing: no file can be checked.",
     ),
-    ProblemKind.MANIFEST_INVALID: (
+    ProblemKind.MANIFEST_INVALID: Text(
         "manifest.json no se puede leer: {detail}",
         "manifest.json cannot be read: {detail}",
     ),
-    ProblemKind.MISSING_FILE: (
+    ProblemKind.MISSING_FILE: Text(
         "Falta {name}, que figura en el manifiesto.",
         "{name} is listed in the manifest but missing.",
     ),
-    ProblemKind.CHECKSUM_MISMATCH: (
+    ProblemKind.CHECKSUM_MISMATCH: Text(
         "{name} fue modificado: su SHA-256 no coincide con el manifiesto.",
         "{name} was changed: its SHA-256 does not match the manifest.",
     ),
-    ProblemKind.DAMAGED_FILE: (
+    ProblemKind.DAMAGED_FILE: Text(
         "{name} está dañado y no se puede leer ({detail}).",
         "{name} is damaged and cannot be read ({detail}).",
     ),
-    ProblemKind.EXTRA_FILE: (
+    ProblemKind.EXTRA_FILE: Text(
         "{name} no figura en el manifiesto (se añadió después).",
         "{name} is not in the manifest (added afterwards).",
     ),
-    ProblemKind.UNSAFE_NAME: (
+    ProblemKind.UNSAFE_NAME: Text(
         "Nombre peligroso {name!r}: al descomprimir saldría de la carpeta.",
         "Unsafe name {name!r}: unzipping would write outside the folder.",
     ),
-    ProblemKind.DUPLICATE_NAME: (
+    ProblemKind.DUPLICATE_NAME: Text(
         "{name} aparece {detail} veces en el zip.",
         "{name} appears {detail} times in the zip.",
     ),
@@ -86,11 +90,10 @@ _TEXT: dict[ProblemKind, tuple[str, str]] = {
 class BundleProblem:
     kind: ProblemKind
     name: str | None  # the zip member (or file) concerned
-    message_es: str
-    message_en: str
+    text: Text
 
-    def message(self, lang: str = "es") -> str:
-        return self.message_es if lang == "es" else self.message_en
+    def message(self, lang: Lang | str = Lang.ES) -> str:
+        return self.text(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +115,7 @@ class BundleCheck:
 
 
 def _problem(kind: ProblemKind, name: str | None, detail: object = "") -> BundleProblem:
-    es, en = _TEXT[kind]
-    return BundleProblem(
-        kind, name, es.format(name=name, detail=detail), en.format(name=name, detail=detail)
-    )
+    return BundleProblem(kind, name, _TEXT[kind].format(name=name, detail=detail))
 
 
 def unsafe_name(name: str) -> bool:

@@ -8,96 +8,100 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections import Counter
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
-from eudr_check.fileio import write_text
+from eudr_check.engine.record import RunRecord
 from eudr_check.findings import finding_message
+from eudr_check.i18n import Lang, Text
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import Verdict, reason_message, verdict_name
-from eudr_check.reports.due_diligence import PlotRecord, plot_records
-from eudr_check.run import CheckRun
+from eudr_check.reports.records import PlotRecord
+from eudr_check.reports.staging import Staging
 
 SAMPLE_DATA_DIR = "sample_data"  # the bundled synthetic rasters
 
-_T: dict[str, tuple[str, str]] = {
-    "title": ("Informe de debida diligencia EUDR", "EUDR due diligence report"),
-    "run": ("Ejecución", "Run"),
-    "date": ("Fecha", "Date"),
-    "tool": ("Versión de la herramienta", "Tool version"),
-    "cutoff": ("Fecha de corte", "Cut-off date"),
-    "input": ("Archivo de parcelas", "Plot file"),
-    "datasets": ("Conjuntos de datos", "Datasets"),
-    "version": ("Versión", "Version"),
-    "licence": ("Licencia", "Licence"),
-    "attribution": ("Atribución", "Attribution"),
-    "results": ("Resultados", "Results"),
-    "plots": ("Parcelas", "Plots"),
-    "plot": ("Parcela", "Plot"),
-    "producer": ("Productor", "Producer"),
-    "place": ("Lugar de producción", "Production place"),
-    "country": ("País", "Country"),
-    "commodity": ("Producto", "Commodity"),
-    "area": ("Área (ha)", "Area (ha)"),
-    "declared": ("Área declarada (ha)", "Declared area (ha)"),
-    "analysed": ("Área analizada (ha)", "Analysed area (ha)"),
-    "verdict": ("Veredicto", "Verdict"),
-    "reasons": ("Motivos", "Reasons"),
-    "flagged": ("Parcelas que requieren atención", "Plots that need attention"),
-    "none_flagged": ("Ninguna parcela requiere atención.", "No plot needs attention."),
-    "map": ("Mapa de la parcela {id}", "Map of plot {id}"),
-    "no_map": ("Mapa no disponible.", "Map not available."),
-    "stats": ("Estadísticas por conjunto de datos", "Statistics per dataset"),
-    "dataset": ("Conjunto de datos", "Dataset"),
-    "forest2020": ("Bosque 2020 (ha, %)", "Forest 2020 (ha, %)"),
-    "loss": ("Pérdida tras el corte (ha)", "Loss after cut-off (ha)"),
-    "by_year": ("Pérdida por año (ha)", "Loss by year (ha)"),
-    "nodata": ("Sin datos (%)", "No data (%)"),
-    "alerts": ("Alertas", "Alerts"),
-    "notes": ("Notas", "Notes"),
-    "missing": ("falta el mosaico {tiles}", "missing tile {tiles}"),
-    "findings": ("Observaciones de la geometría", "Geometry findings"),
-    "no_findings": ("Sin observaciones.", "No findings."),
-    "buffered": ("Punto analizado como círculo", "Point analysed as a circle"),
-    "yes": ("sí", "yes"),
-    "about": ("Cómo leer los veredictos", "How to read the verdicts"),
-    "lot": ("Lote", "Lot"),
-    "exporter": ("Exportador", "Exporter"),
-    "cooperatives": ("Cooperativas", "Cooperatives"),
-    "hs_code": ("Código SA", "HS code"),
-    "net_mass": ("Masa neta (kg)", "Net mass (kg)"),
-    "lot_date": ("Fecha del lote", "Lot date"),
-    "checked": ("Parcelas verificadas", "Plots checked"),
+_T: dict[str, Text] = {
+    "title": Text("Informe de debida diligencia EUDR", "EUDR due diligence report"),
+    "run": Text("Ejecución", "Run"),
+    "date": Text("Fecha", "Date"),
+    "tool": Text("Versión de la herramienta", "Tool version"),
+    "cutoff": Text("Fecha de corte", "Cut-off date"),
+    "input": Text("Archivo de parcelas", "Plot file"),
+    "datasets": Text("Conjuntos de datos", "Datasets"),
+    "version": Text("Versión", "Version"),
+    "licence": Text("Licencia", "Licence"),
+    "attribution": Text("Atribución", "Attribution"),
+    "results": Text("Resultados", "Results"),
+    "plots": Text("Parcelas", "Plots"),
+    "plot": Text("Parcela", "Plot"),
+    "producer": Text("Productor", "Producer"),
+    "place": Text("Lugar de producción", "Production place"),
+    "country": Text("País", "Country"),
+    "commodity": Text("Producto", "Commodity"),
+    "area": Text("Área (ha)", "Area (ha)"),
+    "declared": Text("Área declarada (ha)", "Declared area (ha)"),
+    "analysed": Text("Área analizada (ha)", "Analysed area (ha)"),
+    "verdict": Text("Veredicto", "Verdict"),
+    "reasons": Text("Motivos", "Reasons"),
+    "flagged": Text("Parcelas que requieren atención", "Plots that need attention"),
+    "none_flagged": Text("Ninguna parcela requiere atención.", "No plot needs attention."),
+    "map": Text("Mapa de la parcela {id}", "Map of plot {id}"),
+    "no_map": Text("Mapa no disponible.", "Map not available."),
+    "stats": Text("Estadísticas por conjunto de datos", "Statistics per dataset"),
+    "dataset": Text("Conjunto de datos", "Dataset"),
+    "forest2020": Text("Bosque 2020 (ha, %)", "Forest 2020 (ha, %)"),
+    "loss": Text("Pérdida tras el corte (ha)", "Loss after cut-off (ha)"),
+    "by_year": Text("Pérdida por año (ha)", "Loss by year (ha)"),
+    "nodata": Text("Sin datos (%)", "No data (%)"),
+    "alerts": Text("Alertas", "Alerts"),
+    "notes": Text("Notas", "Notes"),
+    "missing": Text("falta el mosaico {tiles}", "missing tile {tiles}"),
+    "findings": Text("Observaciones de la geometría", "Geometry findings"),
+    "no_findings": Text("Sin observaciones.", "No findings."),
+    "buffered": Text("Punto analizado como círculo", "Point analysed as a circle"),
+    "yes": Text("sí", "yes"),
+    "about": Text("Cómo leer los veredictos", "How to read the verdicts"),
+    "lot": Text("Lote", "Lot"),
+    "exporter": Text("Exportador", "Exporter"),
+    "cooperatives": Text("Cooperativas", "Cooperatives"),
+    "hs_code": Text("Código SA", "HS code"),
+    "net_mass": Text("Masa neta (kg)", "Net mass (kg)"),
+    "lot_date": Text("Fecha del lote", "Lot date"),
+    "checked": Text("Parcelas verificadas", "Plots checked"),
 }
 
 _SEVERITY = {
-    "error": ("error", "error"),
-    "warning": ("aviso", "warning"),
-    "repaired": ("reparado", "repaired"),
+    "error": Text("error", "error"),
+    "warning": Text("aviso", "warning"),
+    "repaired": Text("reparado", "repaired"),
 }
 
-_EXPLAIN: dict[Verdict, tuple[str, str]] = {
-    Verdict.DEFORESTATION_FREE: (
+_EXPLAIN: dict[Verdict, Text] = {
+    Verdict.DEFORESTATION_FREE: Text(
         "Ningún conjunto de datos muestra pérdida de bosque después del {cutoff} ni bosque en "
         "2020 en más del {forest} % de la parcela.",
         "No dataset shows forest loss after {cutoff} or forest in 2020 on more than {forest} % "
         "of the plot.",
     ),
-    Verdict.NEEDS_REVIEW: (
+    Verdict.NEEDS_REVIEW: Text(
         "Pérdida de bosque pequeña después del corte, una alerta de deforestación, o bosque en "
         "2020 en más del {forest} % de la parcela sin pérdida posterior.",
         "Small forest loss after the cut-off, a deforestation alert, or forest in 2020 on more "
         "than {forest} % of the plot with no loss since.",
     ),
-    Verdict.DEFORESTATION_DETECTED: (
+    Verdict.DEFORESTATION_DETECTED: Text(
         "Pérdida de bosque después del {cutoff} dentro del bosque de 2020 de al menos {ha} ha o "
         "del {loss} % de la parcela, en algún conjunto de datos.",
         "Forest loss after {cutoff} inside 2020 forest of at least {ha} ha or {loss} % of the "
         "plot, in any dataset.",
     ),
-    Verdict.UNDETERMINED: (
+    Verdict.UNDETERMINED: Text(
         "Un error de geometría sin reparar, un mosaico que falta o sin datos en más del "
         "{nodata} % de la parcela. Nunca se muestra como libre de deforestación.",
         "An unrepaired geometry error, a missing tile, or no data over more than {nodata} % of "
@@ -105,8 +109,8 @@ _EXPLAIN: dict[Verdict, tuple[str, str]] = {
     ),
 }
 
-_NOTES: dict[str, tuple[str, str]] = {
-    "agroforestry": (
+_NOTES: dict[str, Text] = {
+    "agroforestry": Text(
         "Los sistemas agroforestales, como el café y el cacao bajo sombra, no son bosque según "
         "el art. 2(6) del Reglamento (UE) 2023/1115, pero los mapas de bosque no los distinguen "
         "del bosque. Muchas parcelas de café mostrarán «bosque en 2020» sin pérdida: eso pide "
@@ -116,18 +120,18 @@ _NOTES: dict[str, tuple[str, str]] = {
         "plots will show “forest in 2020” without loss: that calls for review with field "
         "evidence (photos, age of the crop), not a violation.",
     ),
-    "points": (
+    "points": Text(
         "Las parcelas dadas como punto se analizaron como un círculo de su área declarada "
         "({ha} ha si no la declaran).",
         "Plots given as a point were analysed as a circle of their declared area ({ha} ha if "
         "none is declared).",
     ),
-    "licences": (
+    "licences": Text(
         "Los conjuntos de datos se usan según sus licencias, que exigen la atribución indicada "
         "arriba.",
         "The datasets are used under their licences, which require the attribution given above.",
     ),
-    "sample": (
+    "sample": Text(
         "Los datos de bosque de esta ejecución son los datos de muestra incluidos "
         "(sample_data), que son sintéticos: estos veredictos no sirven como evidencia.",
         "The forest data of this run is the bundled sample data (sample_data), which is "
@@ -160,13 +164,8 @@ footer{margin-top:2.5rem;font-size:.9rem;color:#424242}
 """
 
 
-def _t(key: str, lang: str, **kw: object) -> str:
-    es, en = _T[key]
-    return (es if lang == "es" else en).format(**kw)
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if lang == "es" else pair[1]
+def _t(key: str, lang: Lang, **kw: object) -> str:
+    return _T[key](lang, **kw)
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -177,7 +176,7 @@ def _num(value: float | None, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
-def _badge(verdict: Verdict, lang: str, extra: str = "") -> str:
+def _badge(verdict: Verdict, lang: Lang, extra: str = "") -> str:
     return (
         f'<span class="badge v-{verdict.value}">{escape(verdict_name(verdict, lang))}{extra}</span>'
     )
@@ -201,22 +200,18 @@ def _date(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def _run_date(run: CheckRun) -> str:
-    return _date(run.started)
-
-
 def _kg(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}".rstrip("0").rstrip(".")
 
 
-def _subject(run: CheckRun) -> str:
+def _subject(run: RunRecord) -> str:
     return run.input_name if run.lot is None else run.lot.reference
 
 
-def _header(run: CheckRun, lang: str) -> str:
+def _header(run: RunRecord, lang: Lang) -> str:
     items = [
         ("input", run.input_name),
-        ("date", _run_date(run)),
+        ("date", _date(run.started)),
         ("tool", f"eudr-check {run.tool_version}"),
         ("cutoff", run.catalog.cutoff_date.isoformat()),
         ("run", run.run_id),
@@ -224,8 +219,9 @@ def _header(run: CheckRun, lang: str) -> str:
     lot = run.lot
     if lot is not None:  # a lot's plots come from the registry, checked at their own times
         span = _date(run.started)
-        if _date(run.finished) != span:
-            span += f" – {_date(run.finished)}"
+        finished = run.finished or run.started
+        if _date(finished) != span:
+            span += f" – {_date(finished)}"
         items = [
             ("lot", lot.reference),
             ("exporter", lot.exporter),
@@ -242,7 +238,7 @@ def _header(run: CheckRun, lang: str) -> str:
     return f'<header><h1>{title}</h1><dl class="meta">{rows}</dl></header>'
 
 
-def _datasets(run: CheckRun, lang: str) -> str:
+def _datasets(run: RunRecord, lang: Lang) -> str:
     head = _head_row([_t(k, lang) for k in ("dataset", "version", "licence", "attribution")])
     rows = [
         _cells(
@@ -258,22 +254,24 @@ def _datasets(run: CheckRun, lang: str) -> str:
     return f"<h2>{escape(_t('datasets', lang))}</h2><table>{head}{''.join(rows)}</table>"
 
 
-def _counts(records: list[PlotRecord], lang: str) -> str:
-    counts = Counter(r.result.verdict for r in records)
+def _counts(counts: Counter[Verdict], lang: Lang) -> str:
     badges = "".join(_badge(v, lang, f": {counts.get(v, 0)}") for v in Verdict)
-    total = escape(f"{_t('plots', lang)}: {len(records)}")
+    total = escape(f"{_t('plots', lang)}: {sum(counts.values())}")
     return f'<h2>{escape(_t("results", lang))}</h2><p>{total}</p><p class="counts">{badges}</p>'
 
 
-def _reasons(rec: PlotRecord, lang: str) -> str:
+def _reasons(rec: PlotRecord, lang: Lang) -> str:
     items = "".join(f"<li>{escape(reason_message(item, lang))}</li>" for item in rec.result.reasons)
     return f"<ul>{items}</ul>" if items else ""
 
 
-def _plot_table(records: list[PlotRecord], lang: str) -> str:
-    head = _head_row(
+def _table_head(lang: Lang) -> str:
+    return _head_row(
         [_t(k, lang) for k in ("plot", "producer", "place", "area", "verdict", "reasons")]
     )
+
+
+def _table_rows(records: Sequence[PlotRecord], lang: Lang) -> list[str]:
     rows = []
     for rec in records:
         link = f'<a href="#plot-{rec.index}">{escape(rec.plot_id)}</a>'
@@ -291,10 +289,10 @@ def _plot_table(records: list[PlotRecord], lang: str) -> str:
                 numeric=frozenset({3}),
             )
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return rows
 
 
-def _stats_row(s: DatasetStats, lang: str) -> str:
+def _stats_row(s: DatasetStats, lang: Lang) -> str:
     forest = "–"
     if s.forest_2020_ha is not None:
         share = s.forest_2020_fraction
@@ -322,7 +320,7 @@ def _stats_row(s: DatasetStats, lang: str) -> str:
     )
 
 
-def _map_link(plot_id: str, maps: dict[str, Path], base: Path, lang: str) -> str:
+def _map_link(plot_id: str, maps: dict[str, Path], base: Path, lang: Lang) -> str:
     target = maps.get(plot_id)
     if target is None:
         return f"<p>{escape(_t('no_map', lang))}</p>"
@@ -331,7 +329,7 @@ def _map_link(plot_id: str, maps: dict[str, Path], base: Path, lang: str) -> str
     return f'<p><img src="{escape(quote(rel))}" alt="{alt}" width="600" height="600"></p>'
 
 
-def _plot_section(rec: PlotRecord, lang: str, maps: dict[str, Path], base: Path) -> str:
+def _plot_section(rec: PlotRecord, lang: Lang, maps: dict[str, Path], base: Path) -> str:
     r = rec.result
     meta = [
         ("producer", rec.producer_name),
@@ -353,7 +351,7 @@ def _plot_section(rec: PlotRecord, lang: str, maps: dict[str, Path], base: Path)
     stats = "".join(_stats_row(s, lang) for s in r.stats)
     findings = (
         "".join(
-            f"<li><strong>{escape(_pick(_SEVERITY[f.severity.value], lang))}</strong> "
+            f"<li><strong>{escape(_SEVERITY[f.severity.value](lang))}</strong> "
             f"<code>{escape(f.code.value)}</code>: {escape(finding_message(f, lang))}</li>"
             for f in rec.findings
         )
@@ -370,14 +368,14 @@ def _plot_section(rec: PlotRecord, lang: str, maps: dict[str, Path], base: Path)
     )
 
 
-def _sample_note(run: CheckRun, lang: str) -> str:
+def _sample_note(run: RunRecord, lang: Lang) -> str:
     """Results on the bundled synthetic rasters must never pass for evidence."""
     if run.data_dir.name != SAMPLE_DATA_DIR:
         return ""
-    return f'<p class="warn">{escape(_pick(_NOTES["sample"], lang))}</p>'
+    return f'<p class="warn">{escape(_NOTES["sample"](lang))}</p>'
 
 
-def _footer(run: CheckRun, lang: str) -> str:
+def _footer(run: RunRecord, lang: Lang) -> str:
     p = run.catalog.verdict
     values = {
         "cutoff": run.catalog.cutoff_date.isoformat(),
@@ -387,13 +385,12 @@ def _footer(run: CheckRun, lang: str) -> str:
         "nodata": f"{100 * p.undetermined_nodata_fraction:g}",
     }
     items = "".join(
-        f"<dt>{_badge(v, lang)}</dt><dd>{escape(_pick(_EXPLAIN[v], lang).format(**values))}</dd>"
-        for v in Verdict
+        f"<dt>{_badge(v, lang)}</dt><dd>{escape(_EXPLAIN[v](lang, **values))}</dd>" for v in Verdict
     )
     notes = [
-        _pick(_NOTES["agroforestry"], lang),
-        _pick(_NOTES["points"], lang).format(ha=f"{p.point_area_ha:g}"),
-        _pick(_NOTES["licences"], lang),
+        _NOTES["agroforestry"](lang),
+        _NOTES["points"](lang, ha=f"{p.point_area_ha:g}"),
+        _NOTES["licences"](lang),
     ]
     paras = "".join(f"<p>{escape(n)}</p>" for n in notes)
     return (
@@ -402,26 +399,58 @@ def _footer(run: CheckRun, lang: str) -> str:
     )
 
 
-def write_html_summary(
-    run: CheckRun, path: Path, *, lang: str = "es", maps: dict[str, Path]
-) -> Path:
-    lang = "es" if lang == "es" else "en"
-    records = plot_records(run)
-    flagged = [r for r in records if r.result.verdict is not Verdict.DEFORESTATION_FREE]
-    base = path.parent
-    sections = "".join(_plot_section(r, lang, maps, base) for r in flagged) or (
-        f"<p>{escape(_t('none_flagged', lang))}</p>"
-    )
-    sample = _sample_note(run, lang)
-    title = escape(f"{_t('title', lang)}: {_subject(run)}")
-    page = (
-        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"{_header(run, lang)}\n{sample}\n{_datasets(run, lang)}\n{_counts(records, lang)}\n"
-        f"{_plot_table(records, lang)}\n<h2>{escape(_t('flagged', lang))}</h2>\n{sections}\n"
-        f"{_footer(run, lang)}\n</body>\n</html>\n"
-    )
-    write_text(path, page)
-    return path
+class HtmlSummaryWriter:
+    """`<stem>.summary.html`: the table of every plot and a section per flagged plot, kept in
+    the staging folder as batches come, put together when the run ends."""
+
+    def __init__(self, path: Path, lang: Lang, staging: Staging) -> None:
+        self.path = path
+        self._staging = staging
+        self.lang = lang
+        self._rows = staging.part("summary.rows")
+        self._sections = staging.part("summary.sections")
+        self._counts: Counter[Verdict] = Counter()
+        self._flagged = 0
+
+    def add(self, records: Sequence[PlotRecord], maps: dict[str, Path]) -> None:
+        """A batch of plots; `maps` holds the final path of each flagged plot's map so far."""
+        base = self.path.parent
+        self._counts.update(r.result.verdict for r in records)
+        self._rows.write("".join(_table_rows(records, self.lang)))
+        for rec in records:
+            if rec.result.verdict is not Verdict.DEFORESTATION_FREE:
+                self._sections.write(_plot_section(rec, self.lang, maps, base))
+                self._flagged += 1
+
+    def finish(self, run: RunRecord) -> Path:
+        self._rows.close()
+        self._sections.close()
+        lang = self.lang
+        sample = _sample_note(run, lang)
+        title = escape(f"{_t('title', lang)}: {_subject(run)}")
+        head = (
+            f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+            f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"{_header(run, lang)}\n{sample}\n{_datasets(run, lang)}\n"
+            f"{_counts(self._counts, lang)}\n<table>{_table_head(lang)}"
+        )
+        middle = f"</table>\n<h2>{escape(_t('flagged', lang))}</h2>\n"
+        none = "" if self._flagged else f"<p>{escape(_t('none_flagged', lang))}</p>"
+        with self._staging.stage(self.path).open("w", encoding="utf-8", newline="") as out:
+            out.write(head)
+            _copy(Path(self._rows.name), out)
+            out.write(middle)
+            _copy(Path(self._sections.name), out)
+            out.write(f"{none}\n{_footer(run, lang)}\n</body>\n</html>\n")
+        return self.path
+
+    def discard(self) -> None:
+        self._rows.close()
+        self._sections.close()
+
+
+def _copy(part: Path, out: IO[str]) -> None:
+    with part.open(encoding="utf-8", newline="") as src:
+        shutil.copyfileobj(src, out)

@@ -31,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from eudr_check.datasets.reader import RasterWindow
 from eudr_check.fileio import write_bytes
+from eudr_check.i18n import Lang, Text
 
 SIZE_IN, DPI = 6.0, 100  # 600 x 600 px
 _M_PER_DEG_LON = 111_320.0  # at the equator
@@ -44,20 +45,19 @@ HATCH = "#9e9e9e"
 YEAR_COLOURS = ("#fd8d3c", "#e31a1c", "#a50f15", "#ae017e", "#7a0177", "#49006a", "#252525")
 
 _TEXT = {
-    "outline": ("Parcela analizada", "Analysed plot"),
-    "forest": ("Bosque en 2000 (cobertura ≥ {t} %)", "Forest in 2000 (cover ≥ {t} %)"),
-    "old_loss": ("Pérdida {a}–{b}", "Loss {a}–{b}"),
-    "year": ("Pérdida {y}", "Loss {y}"),
-    "nodata": ("Sin datos", "No data"),
-    "no_loss_data": ("Sin datos de pérdida de bosque", "No forest loss data"),
-    "lon": ("Longitud (°)", "Longitude (°)"),
-    "lat": ("Latitud (°)", "Latitude (°)"),
+    "outline": Text("Parcela analizada", "Analysed plot"),
+    "forest": Text("Bosque en 2000 (cobertura ≥ {t} %)", "Forest in 2000 (cover ≥ {t} %)"),
+    "old_loss": Text("Pérdida {a}–{b}", "Loss {a}–{b}"),
+    "year": Text("Pérdida {y}", "Loss {y}"),
+    "nodata": Text("Sin datos", "No data"),
+    "no_loss_data": Text("Sin datos de pérdida de bosque", "No forest loss data"),
+    "lon": Text("Longitud (°)", "Longitude (°)"),
+    "lat": Text("Latitud (°)", "Latitude (°)"),
 }
 
 
-def _t(key: str, lang: str, **kw: object) -> str:
-    es, en = _TEXT[key]
-    return (es if lang == "es" else en).format(**kw)
+def _t(key: str, lang: Lang, **kw: object) -> str:
+    return _TEXT[key](lang, **kw)
 
 
 def _year_colour(years_after_cutoff: int) -> str:
@@ -203,7 +203,7 @@ def _raster_layers(
     loss: RasterWindow,
     treecover: RasterWindow | None,
     *,
-    lang: str,
+    lang: Lang,
     threshold: int,
     cutoff_year: int,
     base: int,
@@ -226,11 +226,11 @@ def _raster_layers(
     return handles
 
 
-def _nodata_patch(lang: str) -> Patch:
+def _nodata_patch(lang: Lang) -> Patch:
     return Patch(facecolor=NODATA, edgecolor=HATCH, hatch="///", label=_t("nodata", lang))
 
 
-def _no_raster(ax: Axes, lang: str) -> list[Line2D | Patch]:
+def _no_raster(ax: Axes, lang: Lang) -> list[Line2D | Patch]:
     """Without a loss window the whole view is "no data"."""
     ax.add_patch(
         Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=NODATA, edgecolor=HATCH,
@@ -239,7 +239,7 @@ def _no_raster(ax: Axes, lang: str) -> list[Line2D | Patch]:
     return [_nodata_patch(lang)]
 
 
-def _frame(ax: Axes, view: tuple[float, float, float, float], lang: str) -> None:
+def _frame(ax: Axes, view: tuple[float, float, float, float], lang: Lang) -> None:
     """Limits true to scale on the ground, degree ticks, scale bar and north arrow."""
     left, right, bottom, top = view
     ax.set_xlim(left, right)
@@ -270,7 +270,7 @@ def render_plot_map(
     loss_window: RasterWindow | None,
     *,
     title: str,
-    lang: str,
+    lang: Lang,
     path: Path,
     treecover_window: RasterWindow | None = None,
     treecover_threshold: int = 10,

@@ -4,19 +4,26 @@ Dialect: UTF-8 with a BOM (Excel then reads ñ and accents), comma separator, '.
 CRLF line ends, every text cell quoted, numbers bare. That matches Windows' es-PE defaults; an
 Excel set to ';' lists opens it through Data > From Text/CSV, which detects the dialect. No
 "sep=," line: Excel then ignores the BOM and the accents break.
+
+The loss-by-year columns run from the year after the cut-off to the latest year any plot
+shows, so rows are kept as their values (one JSON line each, in the staging folder) until the
+run ends and the columns are known.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from eudr_check.datasets.catalog import Dataset, Role
-from eudr_check.fileio import write_text
+from eudr_check.datasets.catalog import Catalog, Dataset, Role
+from eudr_check.i18n import Lang
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import reason_message, verdict_name
-from eudr_check.reports.due_diligence import PlotRecord, plot_records
-from eudr_check.run import CheckRun
+from eudr_check.reports.records import PlotRecord
+from eudr_check.reports.staging import Staging
 
 Cell = str | int | float | None
 
@@ -48,17 +55,6 @@ def _pct(fraction: float | None) -> float | None:
     return None if fraction is None else _round(100 * fraction, 2)
 
 
-def _loss_years(ds: Dataset, records: list[PlotRecord], first: int) -> list[int]:
-    """The year after the cut-off up to the latest year any plot shows (empty if none)."""
-    seen = [
-        y
-        for rec in records
-        if (s := rec.result.stats_for(ds.id)) is not None
-        for y, _ in s.loss_by_year
-    ]
-    return list(range(first, max(seen) + 1)) if seen and max(seen) >= first else []
-
-
 def _dataset_columns(ds: Dataset, years: list[int]) -> list[str]:
     if ds.role is Role.ALERTS:
         return [
@@ -68,59 +64,94 @@ def _dataset_columns(ds: Dataset, years: list[int]) -> list[str]:
     return [f"{ds.id}_{c}" for c in cols] + [f"{ds.id}_loss_{y}_ha" for y in years]
 
 
-def _dataset_cells(ds: Dataset, s: DatasetStats | None, years: list[int]) -> list[Cell]:
+def _dataset_cells(ds: Dataset, s: DatasetStats | None) -> tuple[list[Cell], dict[str, float]]:
+    """A dataset's cells of one row, and its loss by year (placed once the years are known);
+    cells None when the plot has no statistics for the dataset."""
     if s is None:
-        return [None] * len(_dataset_columns(ds, years))
+        return [], {}
     nodata = _pct(s.nodata_fraction)
     if ds.role is Role.ALERTS:
-        return [nodata, s.alert_count, _round(s.alert_area_ha, 4), s.alert_latest]
-    by_year = dict(s.loss_by_year)
-    return [
+        return [nodata, s.alert_count, _round(s.alert_area_ha, 4), s.alert_latest], {}
+    cells: list[Cell] = [
         _round(s.forest_2020_ha, 4),
         _pct(s.forest_2020_fraction),
         _round(s.loss_after_cutoff_ha, 4),
         nodata,
-        *(_round(by_year.get(y, 0.0), 4) for y in years),
     ]
+    return cells, {str(y): ha for y, ha in s.loss_by_year}
 
 
-def write_results_csv(run: CheckRun, path: Path) -> Path:
-    records = plot_records(run)
-    first_year = run.catalog.cutoff_date.year + 1
-    datasets = [(ds, _loss_years(ds, records, first_year)) for ds in run.catalog.enabled]
-    header = [
-        "plot_id",
-        "producer_name",
-        "production_place",
-        "commodity",
-        "verdict",
-        "verdict_es",
-        "area_ha",
-    ]
-    for ds, years in datasets:
-        header += _dataset_columns(ds, years)
-    header += ["reasons_es", "reasons_en", "finding_codes"]
+class ResultsCsvWriter:
+    """`<stem>.results.csv`."""
 
-    lines = [",".join(_cell(h) for h in header)]
-    for rec in records:
-        r = rec.result
-        row: list[Cell] = [
-            rec.plot_id,
-            rec.producer_name,
-            rec.production_place,
-            rec.commodity,
-            r.verdict.value,
-            verdict_name(r.verdict, "es"),
-            _round(r.area_ha, 4),
-        ]
-        for ds, years in datasets:
-            row += _dataset_cells(ds, r.stats_for(ds.id), years)
-        codes = dict.fromkeys(f.code.value for f in rec.findings)
-        row += [
-            " | ".join(reason_message(item, "es") for item in r.reasons),
-            " | ".join(reason_message(item, "en") for item in r.reasons),
-            " ".join(codes),
-        ]
-        lines.append(",".join(_cell(v) for v in row))
-    write_text(path, "\r\n".join(lines) + "\r\n", encoding="utf-8-sig")
-    return path
+    def __init__(self, path: Path, catalog: Catalog, staging: Staging) -> None:
+        self.path = path
+        self._staging = staging
+        self.datasets = catalog.enabled
+        self.first_year = catalog.cutoff_date.year + 1
+        self._latest = {ds.id: 0 for ds in self.datasets}  # the latest loss year seen
+        self._part = staging.part("results.jsonl")
+
+    def add(self, records: Sequence[PlotRecord]) -> None:
+        for rec in records:
+            r = rec.result
+            head: list[Cell] = [
+                rec.plot_id,
+                rec.producer_name,
+                rec.production_place,
+                rec.commodity,
+                r.verdict.value,
+                verdict_name(r.verdict, Lang.ES),
+                _round(r.area_ha, 4),
+            ]
+            per_dataset = []
+            for ds in self.datasets:
+                cells, by_year = _dataset_cells(ds, r.stats_for(ds.id))
+                if by_year:
+                    self._latest[ds.id] = max(self._latest[ds.id], *map(int, by_year))
+                per_dataset.append([cells, by_year])
+            codes = dict.fromkeys(f.code.value for f in rec.findings)
+            tail: list[Cell] = [
+                " | ".join(reason_message(item, Lang.ES) for item in r.reasons),
+                " | ".join(reason_message(item, Lang.EN) for item in r.reasons),
+                " ".join(codes),
+            ]
+            row = {"head": head, "datasets": per_dataset, "tail": tail}
+            self._part.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def _years(self, ds: Dataset) -> list[int]:
+        """The year after the cut-off up to the latest year any plot shows (empty if none)."""
+        latest = self._latest[ds.id]
+        return list(range(self.first_year, latest + 1)) if latest >= self.first_year else []
+
+    def finish(self) -> Path:
+        self._part.close()
+        years = {ds.id: self._years(ds) for ds in self.datasets}
+        header = ["plot_id", "producer_name", "production_place", "commodity", "verdict",
+                  "verdict_es", "area_ha"]  # fmt: skip
+        for ds in self.datasets:
+            header += _dataset_columns(ds, years[ds.id])
+        header += ["reasons_es", "reasons_en", "finding_codes"]
+        with (
+            self._staging.stage(self.path).open("w", encoding="utf-8-sig", newline="") as out,
+            Path(self._part.name).open(encoding="utf-8") as rows,
+        ):
+            out.write(",".join(_cell(h) for h in header) + "\r\n")
+            for line in rows:
+                out.write(",".join(_cell(v) for v in self._cells(json.loads(line), years)) + "\r\n")
+        return self.path
+
+    def _cells(self, row: dict[str, Any], years: dict[str, list[int]]) -> list[Cell]:
+        cells: list[Cell] = list(row["head"])
+        for ds, (values, by_year) in zip(self.datasets, row["datasets"], strict=True):
+            wanted = years[ds.id]
+            if not values:
+                cells += [None] * len(_dataset_columns(ds, wanted))
+                continue
+            cells += values
+            if ds.role is not Role.ALERTS:
+                cells += [_round(by_year.get(str(y), 0.0), 4) for y in wanted]
+        return cells + list(row["tail"])
+
+    def discard(self) -> None:
+        self._part.close()

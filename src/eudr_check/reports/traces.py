@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eudr_check.engine.record import RunRecord
+from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.fileio import write_text
 from eudr_check.findings import Severity
 from eudr_check.reports.geojson import collection_text, feature_text
@@ -75,35 +77,62 @@ class _SplitWriter:
         self._batch, self._ids, self._size = [], [], self._empty
 
 
-def export_traces(
-    report: ValidationReport, source: Path, out_dir: Path, max_mb: float = 25.0
-) -> TracesExport:
-    errors: dict[str, set[str]] = {}
-    for f in report.findings:
-        if f.severity is Severity.ERROR and f.plot_id is not None:
-            errors.setdefault(f.plot_id, set()).add(f.code.value)
-    writer = _SplitWriter(out_dir, source.stem, int(max_mb * 1_000_000))
-    excluded_rows: list[tuple[str, str, int, str]] = []
-    try:
+class TracesSink(Sink):
+    """The EU files of a run's plots as batches come (see the module docstring); `export`
+    describes them once closed. Only the rows matter here, not the verdicts."""
+
+    def __init__(self, out_dir: Path, stem: str, max_mb: float = 25.0) -> None:
+        self.out_dir = Path(out_dir)
+        self.stem = stem
+        self.writer = _SplitWriter(self.out_dir, stem, int(max_mb * 1_000_000))
+        self.excluded_rows: list[tuple[str, str, int, str]] = []
+        self.export: TracesExport | None = None
+
+    def add(self, report: ValidationReport) -> None:
+        errors: dict[str, set[str]] = {}
+        for f in report.findings:
+            if f.severity is Severity.ERROR and f.plot_id is not None:
+                errors.setdefault(f.plot_id, set()).add(f.code.value)
         for row in report.plots.itertuples(index=False):
             pid = str(row.plot_id)
             if pid in errors or row.geometry is None:
                 codes = " ".join(sorted(errors.get(pid, {"geometry_missing"})))
-                excluded_rows.append((pid, str(row.source_file), int(row.source_index), codes))
+                self.excluded_rows.append((pid, str(row.source_file), int(row.source_index), codes))
                 continue
-            writer.add(pid, feature_text(row.geometry, _eu_properties(row), pid))
-        writer.flush()
-        index = out_dir / f"{source.stem}.traces_index.csv"
-        write_text(index, _csv(("plot_id", "file", "feature"), writer.index_rows), "utf-8-sig")
-        excluded = out_dir / f"{source.stem}.traces_excluded.csv"
+            self.writer.add(pid, feature_text(row.geometry, _eu_properties(row), pid))
+
+    def write(self, batch: Delivered) -> None:
+        self.add(batch.report)
+
+    def close(self, record: RunRecord | None = None) -> None:
+        self.writer.flush()
+        index = self.out_dir / f"{self.stem}.traces_index.csv"
+        write_text(index, _csv(("plot_id", "file", "feature"), self.writer.index_rows), "utf-8-sig")
+        excluded = self.out_dir / f"{self.stem}.traces_excluded.csv"
         header = ("plot_id", "source_file", "source_index", "codes")
-        write_text(excluded, _csv(header, excluded_rows), "utf-8-sig")
-    except BaseException:
+        write_text(excluded, _csv(header, self.excluded_rows), "utf-8-sig")
+        exported, left = len(self.writer.index_rows), len(self.excluded_rows)
+        self.export = TracesExport(self.writer.files, index, excluded, exported, left)
+
+    def abort(self, error: BaseException | None = None) -> None:
         # An export is a set of files: a failure part-way removes the ones already written.
-        for path in writer.files:
+        for path in self.writer.files:
             path.unlink(missing_ok=True)
+
+
+def export_traces(
+    report: ValidationReport, source: Path, out_dir: Path, max_mb: float = 25.0
+) -> TracesExport:
+    """The EU files of a validated plot table (`eudr-check export-traces`)."""
+    sink = TracesSink(out_dir, source.stem, max_mb)
+    try:
+        sink.add(report)
+        sink.close()
+    except BaseException as exc:
+        sink.abort(exc)
         raise
-    return TracesExport(writer.files, index, excluded, len(writer.index_rows), len(excluded_rows))
+    assert sink.export is not None
+    return sink.export
 
 
 def _csv(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from eudr_check.errors import StoreError
+from eudr_check.fileio import strict_json
 from eudr_check.findings import Finding, finding_record
 from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.reasons import Reason, ReasonItem, reason_record
@@ -103,7 +105,7 @@ class StoredResult:
 
     version_id: int
     organisation_id: int  # the cooperative owning the plot
-    run_id: int
+    run_id: str  # the run id its reports carry (the registry's run uid)
     tool_version: str
     fingerprint: str
     checked_at: dt.datetime
@@ -317,12 +319,18 @@ class Registry(AccessQueries):
 
     # runs and results -----------------------------------------------------------------------
 
-    def start_run(self, kind: RunKind | str, tool_version: str, summary: dict[str, Any]) -> int:
+    def start_run(
+        self, kind: RunKind | str, tool_version: str, summary: dict[str, Any],
+        uid: str | None = None,
+    ) -> int:  # fmt: skip
+        """Record a run as running; returns the registry's id of it. `uid` is the run id the
+        run's reports carry (a new one when not given)."""
         run = CheckRun(
+            uid=uid or uuid.uuid4().hex,
             kind=_enum(RunKind, kind, "run kind"),
             status=RunStatus.RUNNING,
             tool_version=tool_version,
-            summary=_json_safe(summary),
+            summary=strict_json(summary),
         )
         with self._write() as s:
             s.add(run)
@@ -354,8 +362,8 @@ class Registry(AccessQueries):
                 "plot_version_id": int(vid),
                 "fingerprint": fingerprint,
                 "verdict": result.verdict,
-                "reasons": _json_safe([reason_record(r) for r in result.reasons]),
-                "stats": _json_safe([st.to_dict() for st in result.stats]),
+                "reasons": strict_json([reason_record(r) for r in result.reasons]),
+                "stats": strict_json([st.to_dict() for st in result.stats]),
                 "area_ha": _num(result.area_ha),
                 "buffered_point": bool(result.buffered_point),
                 "created_at": now,
@@ -426,16 +434,18 @@ class Registry(AccessQueries):
         with self._read() as s:
             for chunk in _chunks(ids):
                 q = (
-                    select(r, Plot.plot_id, Plot.organisation_id, CheckRun.tool_version)
+                    select(
+                        r, Plot.plot_id, Plot.organisation_id, CheckRun.tool_version, CheckRun.uid
+                    )
                     .join(PlotVersion, PlotVersion.id == r.plot_version_id)
                     .join(Plot, Plot.id == PlotVersion.plot_pk)
                     .join(CheckRun, CheckRun.id == r.run_id)
                     .where(r.plot_version_id.in_(chunk))
                     .order_by(r.id)
                 )
-                for res, plot_id, org_id, tool in s.execute(q):
+                for res, plot_id, org_id, tool, run_uid in s.execute(q):
                     vid = res.plot_version_id
-                    item = StoredResult(vid, org_id, res.run_id, tool, res.fingerprint,
+                    item = StoredResult(vid, org_id, run_uid, tool, res.fingerprint,
                                         res.created_at, _plot_result(res, plot_id))  # fmt: skip
                     newest[vid] = item  # ordered by id: the newest wins
                     if wanted.get(vid) == res.fingerprint:
@@ -460,7 +470,7 @@ class Registry(AccessQueries):
                 latest.c.version,
                 PlotVersion.status,
                 PlotVersion.producer_name,
-                r.run_id,
+                CheckRun.uid,
                 r.fingerprint,
                 r.verdict,
                 r.reasons,
@@ -471,6 +481,7 @@ class Registry(AccessQueries):
             )
             .join(PlotVersion, PlotVersion.id == latest.c.version_id)
             .outerjoin(r, (r.plot_version_id == latest.c.version_id) & (r.id == newest))
+            .outerjoin(CheckRun, CheckRun.id == r.run_id)
             .order_by(latest.c.plot_pk)
         )
         keys = ("plot_key", "plot_id", "version_id", "version", "status", "producer_name", "run_id",
@@ -538,6 +549,19 @@ class Registry(AccessQueries):
             s.execute(sa.insert(LotPlot), [{"lot_id": lot.id, "plot_version_id": v} for v in ids])
             return lot.id
 
+    def owners(self, version_ids: Sequence[int]) -> dict[int, int]:
+        """The organisation owning each plot version (unknown versions are left out)."""
+        out: dict[int, int] = {}
+        with self._read() as s:
+            for chunk in _chunks(sorted({int(v) for v in version_ids})):
+                q = (
+                    select(PlotVersion.id, Plot.organisation_id)
+                    .join(Plot, Plot.id == PlotVersion.plot_pk)
+                    .where(PlotVersion.id.in_(chunk))
+                )
+                out.update(dict(s.execute(q).all()))
+        return out
+
     def lot_versions(self, lot_id: int) -> list[int]:
         with self._read() as s:
             if s.get(Lot, lot_id) is None:
@@ -567,9 +591,14 @@ class Registry(AccessQueries):
             results: dict[int, list[dict[str, Any]]] = {v.id: [] for v, _ in versions}
             r = PlotResultRow
             for chunk in _chunks(list(results)):
-                rq = select(r).where(r.plot_version_id.in_(chunk)).order_by(r.id)
-                for res in s.scalars(rq):
-                    results[res.plot_version_id].append(_result_dict(res))
+                rq = (
+                    select(r, CheckRun.uid)
+                    .join(CheckRun, CheckRun.id == r.run_id)
+                    .where(r.plot_version_id.in_(chunk))
+                    .order_by(r.id)
+                )
+                for res, run_uid in s.execute(rq):
+                    results[res.plot_version_id].append(_result_dict(res, run_uid))
         for v, file_name in versions:
             geom = None if v.geometry_wkb is None else shapely.from_wkb(v.geometry_wkb)
             out.append(
@@ -731,9 +760,9 @@ def _upload_rows(report: ValidationReport) -> _Rows:
     for f in report.findings:
         key = (f.source_file, f.source_index, f.plot_id)
         if key in keys:
-            by_row.setdefault(key, []).append(_json_safe(finding_record(f)))
+            by_row.setdefault(key, []).append(strict_json(finding_record(f)))
         else:
-            loose.append(_json_safe(finding_record(f)))
+            loose.append(strict_json(finding_record(f)))
     wkb, bounds = _canonical_wkb(np.asarray(plots.geometry.values, dtype=object))
     attrs = {k: [_text(v) for v in column(k)] for k in _ATTRIBUTES}
     declared = [_num(v) for v in column("declared_area_ha")]
@@ -821,9 +850,9 @@ def _findings(items: Iterable[dict[str, Any]], file_name: str) -> Iterator[Findi
         yield f if f.source_file == file_name else dataclasses.replace(f, source_file=file_name)
 
 
-def _result_dict(res: PlotResultRow) -> dict[str, Any]:
+def _result_dict(res: PlotResultRow, run_uid: str) -> dict[str, Any]:
     return {
-        "run_id": res.run_id,
+        "run_id": run_uid,
         "fingerprint": res.fingerprint,
         "verdict": res.verdict.value,
         "reasons": res.reasons,
@@ -863,16 +892,3 @@ def _num(value: Any) -> float | None:
 
 def _nan(value: float | None) -> float:
     return math.nan if value is None else value
-
-
-def _json_safe(value: Any) -> Any:
-    """JSON that every backend accepts: no NaN/inf (PostgreSQL refuses them), no numpy scalars."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -195,6 +195,8 @@ class CheckRun(Base):
     __tablename__ = "check_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The run id its reports carry (engine.record.new_run_id); `id` is the registry's own key.
+    uid: Mapped[str] = mapped_column(sa.String(32), unique=True)
     kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "run_kind"))
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"))
     tool_version: Mapped[str] = mapped_column(sa.String(64))

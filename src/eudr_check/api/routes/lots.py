@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -12,8 +12,9 @@ from eudr_check.api import deps, schemas, views
 from eudr_check.api.auth import Caller, exporter
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.scope import lot_for, visible_organisations
-from eudr_check.datasets.catalog import Catalog
+from eudr_check.datasets.sources import DataSources
 from eudr_check.errors import ApiError, BundleError
+from eudr_check.i18n import Lang
 from eudr_check.reports.bundle import write_bundle
 from eudr_check.settings import Settings
 from eudr_check.store import LotInfo, Registry
@@ -83,14 +84,14 @@ def lot(lot_id: deps.Id, caller: Exp, registry: Reg) -> schemas.LotDetail:
 
 
 def bundle_bytes(
-    registry: Registry, queue: CheckQueue, catalog: Catalog, settings: Settings,
-    lot: LotInfo, lang: str,
+    registry: Registry, queue: CheckQueue, sources: DataSources, settings: Settings,
+    lot: LotInfo, lang: Lang,
 ) -> tuple[str, bytes]:  # fmt: skip
     """The lot's bundle (name, bytes). Plots without a current verdict are queued for a
     check and the request is refused until it is done: stale evidence is never bundled."""
     try:
         with tempfile.TemporaryDirectory(prefix="eudr-bundle-") as tmp:
-            path = write_bundle(registry, lot.id, catalog, settings.datasets, Path(tmp), lang=lang)
+            path = write_bundle(registry, lot.id, sources, Path(tmp), lang=lang, settings=settings)
             return path.name, path.read_bytes()
     except BundleError as exc:
         key = f"lot-{lot.id}"
@@ -114,12 +115,12 @@ def bundle(
     caller: Exp,
     registry: Reg,
     queue: Annotated[CheckQueue, Depends(deps.queue)],
-    catalog: Annotated[Catalog, Depends(deps.catalog)],
+    sources: Annotated[DataSources, Depends(deps.sources)],
     settings: Annotated[Settings, Depends(deps.settings)],
-    lang: Annotated[Literal["es", "en"], Query()] = "es",
+    lang: Annotated[Lang, Query()] = Lang.ES,
 ) -> Response:
     info = lot_for(registry, caller, lot_id)
-    name, data = bundle_bytes(registry, queue, catalog, settings, info, lang)
+    name, data = bundle_bytes(registry, queue, sources, settings, info, lang)
     return Response(
         data,
         media_type="application/zip",

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from eudr_check.api import deps, schemas, views
 from eudr_check.api.auth import Caller, member
 from eudr_check.api.scope import plot_for
-from eudr_check.datasets.catalog import Catalog
+from eudr_check.datasets.sources import DataSources
 from eudr_check.errors import ApiError, EvidenceUnavailable
+from eudr_check.i18n import Lang
 from eudr_check.reports.evidence import evidence_map
-from eudr_check.settings import Settings
 from eudr_check.store import Registry
 
 router = APIRouter(prefix="/api/plots", tags=["plots"], responses=schemas.ERROR_RESPONSES)
@@ -65,16 +65,15 @@ def plot_map(
     plot_key: deps.Id,
     caller: Member,
     registry: Reg,
-    catalog: Annotated[Catalog, Depends(deps.catalog)],
-    settings: Annotated[Settings, Depends(deps.settings)],
-    lang: Annotated[Literal["es", "en"], Query()] = "es",
+    sources: Annotated[DataSources, Depends(deps.sources)],
+    lang: Annotated[Lang, Query()] = Lang.ES,
 ) -> Response:
     """The evidence map of the plot's current version: its outline over the forest loss pixels
     by year, as in the check reports."""
     ref = plot_for(registry, caller, plot_key)
     version_id = registry.current_version_of([ref.id])[ref.id]
     try:
-        png = evidence_map(registry, version_id, catalog, settings.datasets, lang=lang)
+        png = evidence_map(registry, version_id, sources, lang=lang)
     except EvidenceUnavailable as exc:
         status = 404 if exc.reason == "no_geometry" else 409
         raise ApiError(status, exc.reason, exc.text.es, exc.text.en) from exc

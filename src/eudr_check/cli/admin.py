@@ -1,48 +1,29 @@
-"""`eudr-check serve` (the web service) and `eudr-check admin` (organisations and tokens)."""
+"""`eudr-check admin`: organisations and API tokens in the registry."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from eudr_check.cli_common import err, out
-from eudr_check.errors import AccessError, StoreError
-from eudr_check.settings import get_settings
-from eudr_check.store import Registry
+from eudr_check.cli.common import out
+from eudr_check.cli.errors import fail, guard
+from eudr_check.i18n import Lang
+
+if TYPE_CHECKING:
+    from eudr_check.store import Registry
 
 admin_app = typer.Typer(
     no_args_is_help=True, help="Organisations and API tokens (registry at EUDR_CHECK_REGISTRY_URL)."
 )
 
 
-def serve_cmd(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Web worker processes")] = 1,
-) -> None:
-    """Run the web service (API + pages) with uvicorn."""
-    import uvicorn
-
-    uvicorn.run(
-        "eudr_check.api:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level="info",
-    )
-
-
 def _registry() -> Registry:
+    from eudr_check.settings import get_settings
+    from eudr_check.store import Registry
+
     return Registry.open(get_settings().registry_url)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {escape(str(exc))}")
-    return typer.Exit(2)
 
 
 @admin_app.command("create-org")
@@ -51,11 +32,8 @@ def create_org(
     kind: Annotated[str, typer.Option("--kind", help="cooperative | exporter")],
 ) -> None:
     """Create an organisation; prints its id."""
-    with _registry() as reg:
-        try:
-            org_id = reg.create_organisation(name, kind)
-        except (StoreError, AccessError) as exc:
-            raise _fail(exc) from None
+    with guard(Lang.EN), _registry() as reg:
+        org_id = reg.create_organisation(name, kind)
     out.print(org_id)
 
 
@@ -66,26 +44,24 @@ def create_token(
     org: Annotated[int | None, typer.Option("--org", help="Organisation id (none: admin)")] = None,
 ) -> None:
     """Create a token; prints the secret (shown only this once)."""
-    with _registry() as reg:
-        try:
-            _, secret = reg.create_token(role, name, org)
-        except (StoreError, AccessError) as exc:
-            raise _fail(exc) from None
+    with guard(Lang.EN), _registry() as reg:
+        _, secret = reg.create_token(role, name, org)
     out.print(secret, soft_wrap=True)
 
 
 @admin_app.command("revoke-token")
 def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id")]) -> None:
     """Revoke a token (it stops working at once)."""
-    with _registry() as reg:
-        if not reg.revoke_token(token_id):
-            raise _fail(LookupError(f"no token {token_id}"))
+    with guard(Lang.EN), _registry() as reg:
+        revoked = reg.revoke_token(token_id)
+    if not revoked:
+        raise fail(f"no token {token_id}", Lang.EN)
 
 
 @admin_app.command("list")
 def list_all() -> None:
     """Organisations and tokens (never their secrets)."""
-    with _registry() as reg:
+    with guard(Lang.EN), _registry() as reg:
         for o in reg.organisations():
             out.print(f"org {o.id}\t{o.kind.value}\t{escape(o.name)}")
         for t in reg.tokens():

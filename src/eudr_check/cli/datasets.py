@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -27,10 +25,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from eudr_check.cli_common import CatalogFile, DataDir, Lang
+from eudr_check.cli.common import CatalogFile, DataDir, LangOption, err, language, out
+from eudr_check.cli.errors import fail, guard
 from eudr_check.datasets.catalog import Catalog, Dataset, load_catalog
 from eudr_check.datasets.download import (
-    Bounds,
     Checksum,
     DownloadReport,
     ProgressFn,
@@ -43,99 +41,78 @@ from eudr_check.datasets.download import (
     plot_bounds,
 )
 from eudr_check.datasets.tiles import tile_name
-from eudr_check.errors import ConfigError, PlotFileError
+from eudr_check.i18n import Lang, Text
 from eudr_check.intake import read_plots
 from eudr_check.settings import Settings
+from eudr_check.spatial import Bounds
 
 datasets_app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Forest dataset tiles: download and list."
 )
-err = Console(stderr=True)
-out = Console()
 T = TypeVar("T")
 
 Plots = Annotated[
     Path | None, typer.Option("--plots", help="Plot file: fetch/list the tiles its plots need")
 ]
 
-_T = {
-    "error": ("Error", "Error"),
-    "bad_lang": ("--lang: es | en", "--lang: es | en"),
-    "unknown_dataset": ("dataset desconocido {name!r}; conocidos: {known}",
+_T: dict[str, Text] = {
+    "unknown_dataset": Text("dataset desconocido {name!r}; conocidos: {known}",
                         "unknown dataset {name!r}; known: {known}"),
-    "unknown_layer": ("capa desconocida {name!r} de {dataset}; conocidas: {known}",
+    "unknown_layer": Text("capa desconocida {name!r} de {dataset}; conocidas: {known}",
                       "unknown layer {name!r} of {dataset}; known: {known}"),
-    "bad_tile": ("{name!r} no es un nombre de tesela de {dataset} (ejemplo: {example})",
+    "bad_tile": Text("{name!r} no es un nombre de tesela de {dataset} (ejemplo: {example})",
                  "{name!r} is not a tile name of {dataset} (example: {example})"),
-    "no_tiles": ("indique --tiles o --plots", "give --tiles or --plots"),
-    "no_geometry": ("{file}: ninguna parcela tiene geometría utilizable",
+    "no_tiles": Text("indique --tiles o --plots", "give --tiles or --plots"),
+    "no_geometry": Text("{file}: ninguna parcela tiene geometría utilizable",
                     "{file}: no plot has a usable geometry"),
-    "settings": ("configuración inválida: {problem}", "invalid settings: {problem}"),
-    "plan": ("{dataset} ({version}): {n} archivo(s) en {dir}",
+    "plan": Text("{dataset} ({version}): {n} archivo(s) en {dir}",
              "{dataset} ({version}): {n} file(s) into {dir}"),
-    "summary": ("Descargas de {dataset}", "Downloads of {dataset}"),
-    "layer": ("Capa", "Layer"),
-    "tile": ("Tesela", "Tile"),
-    "status": ("Estado", "Status"),
-    "downloaded": ("descargado", "downloaded"),
-    "resumed": ("reanudado", "resumed"),
-    "skipped": ("ya presente", "already present"),
-    "failed": ("ERROR", "FAILED"),
-    "failures": ("{n} archivo(s) fallaron:", "{n} file(s) failed:"),
-    "all_ok": ("Todo descargado y verificado (SHA256SUMS).",
+    "summary": Text("Descargas de {dataset}", "Downloads of {dataset}"),
+    "layer": Text("Capa", "Layer"),
+    "tile": Text("Tesela", "Tile"),
+    "status": Text("Estado", "Status"),
+    "downloaded": Text("descargado", "downloaded"),
+    "resumed": Text("reanudado", "resumed"),
+    "skipped": Text("ya presente", "already present"),
+    "failed": Text("ERROR", "FAILED"),
+    "failures": Text("{n} archivo(s) fallaron:", "{n} file(s) failed:"),
+    "all_ok": Text("Todo descargado y verificado (SHA256SUMS).",
                "All downloaded and verified (SHA256SUMS)."),
-    "checksum": ("Suma SHA-256", "SHA-256"),
-    "ok": ("ok", "ok"),
-    "unknown": ("desconocida", "unknown"),
-    "mismatch": ("NO COINCIDE", "MISMATCH"),
-    "missing": ("FALTA", "MISSING"),
-    "needed": ("Necesaria", "Needed"),
-    "none": ("(ninguna tesela)", "(no tiles)"),
-    "remote": ("{dataset}: ubicación remota ({where}); no hay archivos locales que listar.",
+    "checksum": Text("Suma SHA-256", "SHA-256"),
+    "ok": Text("ok", "ok"),
+    "unknown": Text("desconocida", "unknown"),
+    "mismatch": Text("NO COINCIDE", "MISMATCH"),
+    "missing": Text("FALTA", "MISSING"),
+    "needed": Text("Necesaria", "Needed"),
+    "none": Text("(ninguna tesela)", "(no tiles)"),
+    "remote": Text("{dataset}: ubicación remota ({where}); no hay archivos locales que listar.",
                "{dataset}: remote location ({where}); no local files to list."),
-    "fetch": ("Para descargar lo que falta de {dataset}:", "To fetch what {dataset} is missing:"),
-    "no_source": ("{dataset}: el catálogo no indica fuente de descarga; obtenga las teselas "
+    "fetch": Text("Para descargar lo que falta de {dataset}:",
+                  "To fetch what {dataset} is missing:"),
+    "no_source": Text("{dataset}: el catálogo no indica fuente de descarga; obtenga las teselas "
                   "a mano.", "{dataset}: the catalog gives no download source; fetch the "
                   "tiles by hand."),
-    "optional_note": ("(opcional: su falta no impide un veredicto)",
+    "optional_note": Text("(opcional: su falta no impide un veredicto)",
                       "(optional: its absence does not block a verdict)"),
-    "missing_total": ("Faltan {n} tesela(s) necesarias.", "{n} needed tile(s) are missing."),
-    "mb": ("MB", "MB"),
+    "missing_total": Text("Faltan {n} tesela(s) necesarias.", "{n} needed tile(s) are missing."),
+    "mb": Text("MB", "MB"),
 }  # fmt: skip
 
 
-def t(key: str, lang: str, **kw: object) -> str:
-    es, en = _T[key]
-    return (es if lang == "es" else en).format(**kw)
+def t(key: str, lang: Lang, **kw: object) -> str:
+    return _T[key](lang, **kw)
 
 
-def _fail(lang: str, key: str, **kw: object) -> NoReturn:
+def _fail(lang: Lang, key: str, **kw: object) -> NoReturn:
     """Unusable options: say why and exit 2."""
-    err.print(f"[bold red]{t('error', lang)}:[/] {escape(t(key, lang, **kw))}")
-    raise typer.Exit(2)
+    raise fail(t(key, lang, **kw), lang)
 
 
-def _lang(lang: str) -> str:
-    lang = lang.lower()
-    if lang not in ("es", "en"):
-        _fail("es", "bad_lang")
-    return lang
-
-
-def _guard(lang: str, fn: Callable[[], T]) -> T:
+def _guard(lang: Lang, fn: Callable[[], T]) -> T:
     """Expected failures (catalog, settings, plot file, disk) become exit 2, never a traceback."""
-    try:
+    with guard(lang):
         return fn()
-    except PlotFileError as exc:
-        message = exc.message(lang)
-    except ValidationError as exc:  # settings from the environment
-        message = t("settings", lang, problem=exc.errors()[0]["msg"])
-    except ConfigError as exc:
-        message = str(exc)
-    except OSError as exc:
-        message = f"{exc.filename or ''} {exc.strerror or exc}".strip()
-    err.print(f"[bold red]{t('error', lang)}:[/] {escape(message)}")
-    raise typer.Exit(2)
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +128,14 @@ def _setup(data_dir: Path | None, catalog_file: Path | None) -> _Setup:
     return _Setup(catalog, data_dir or settings.datasets, catalog_file)
 
 
-def _dataset(catalog: Catalog, dataset_id: str, lang: str) -> Dataset:
+def _dataset(catalog: Catalog, dataset_id: str, lang: Lang) -> Dataset:
     for d in catalog.datasets:
         if d.id == dataset_id:
             return d
     _fail(lang, "unknown_dataset", name=dataset_id, known=", ".join(d.id for d in catalog.datasets))
 
 
-def _plot_boxes(plots: Path, lang: str) -> list[Bounds]:
+def _plot_boxes(plots: Path, lang: Lang) -> list[Bounds]:
     table = _guard(lang, lambda: read_plots(plots))
     frame = table.plots
     if "usable" in frame.columns:
@@ -169,7 +146,7 @@ def _plot_boxes(plots: Path, lang: str) -> list[Bounds]:
     return boxes
 
 
-def _layers(dataset: Dataset, wanted: list[str] | None, lang: str) -> list[str]:
+def _layers(dataset: Dataset, wanted: list[str] | None, lang: Lang) -> list[str]:
     if not wanted:
         return list(dataset.layers)
     for name in wanted:
@@ -179,7 +156,7 @@ def _layers(dataset: Dataset, wanted: list[str] | None, lang: str) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def _tiles(dataset: Dataset, names: list[str], boxes: list[Bounds], lang: str) -> list[str]:
+def _tiles(dataset: Dataset, names: list[str], boxes: list[Bounds], lang: Lang) -> list[str]:
     tiles: set[str] = set(needed_tiles(dataset, boxes))
     for name in names:
         tile = parse_tile(dataset.tiles, name)
@@ -206,13 +183,13 @@ def download_cmd(
     catalog_file: CatalogFile = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch again even if verified")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Network timeout, seconds")] = 60,
-    lang: Lang = "es",
+    lang_option: LangOption = None,
 ) -> None:
     """Download tiles of a dataset (resumable), verify them and record their SHA-256.
 
     The tiles are those given with --tiles plus those the plots of --plots need.
     """
-    lang = _lang(lang)
+    lang = language(lang_option)
     setup = _guard(lang, lambda: _setup(data_dir, catalog_file))
     dataset = _dataset(setup.catalog, dataset_id, lang)
     layers = _layers(dataset, layer, lang)
@@ -251,7 +228,7 @@ def _download(dataset: Dataset, layers: list[str], tiles: list[str], data_dir: P
         )  # fmt: skip
 
 
-def _print_downloads(dataset: Dataset, report: DownloadReport, lang: str) -> None:
+def _print_downloads(dataset: Dataset, report: DownloadReport, lang: Lang) -> None:
     table = Table(title=t("summary", lang, dataset=dataset.id))
     for key in ("layer", "tile", "status", "mb", "checksum"):
         table.add_column(t(key, lang), justify="right" if key == "mb" else "left")
@@ -277,10 +254,10 @@ def list_cmd(
     plots: Plots = None,
     data_dir: DataDir = None,
     catalog_file: CatalogFile = None,
-    lang: Lang = "es",
+    lang_option: LangOption = None,
 ) -> None:
     """Show the tiles in the data folder (size, checksum) and, with --plots, what is missing."""
-    lang = _lang(lang)
+    lang = language(lang_option)
     setup = _guard(lang, lambda: _setup(data_dir, catalog_file))
     needed: dict[str, list[str]] | None = None
     if plots is not None:
@@ -297,7 +274,7 @@ def list_cmd(
 
 
 def _print_dataset(dataset: Dataset, statuses: list[TileStatus], setup: _Setup,
-                   with_needed: bool, lang: str) -> None:  # fmt: skip
+                   with_needed: bool, lang: Lang) -> None:  # fmt: skip
     if not is_local(dataset, setup.data_dir):
         out.print(t("remote", lang, dataset=dataset.id, where=escape(dataset.location)))
         return
@@ -320,7 +297,7 @@ def _print_dataset(dataset: Dataset, statuses: list[TileStatus], setup: _Setup,
 _STYLE = {Checksum.OK: "green", Checksum.UNKNOWN: "yellow", Checksum.MISMATCH: "bold red"}
 
 
-def _row(s: TileStatus, with_needed: bool, lang: str) -> list[str]:
+def _row(s: TileStatus, with_needed: bool, lang: Lang) -> list[str]:
     if not s.present:
         cells = [s.tile, "", f"[bold red]{t('missing', lang)}[/]"]
     else:
@@ -336,7 +313,7 @@ def _row(s: TileStatus, with_needed: bool, lang: str) -> list[str]:
     return cells
 
 
-def _print_fetch_command(dataset: Dataset, tiles: list[str], setup: _Setup, lang: str) -> None:
+def _print_fetch_command(dataset: Dataset, tiles: list[str], setup: _Setup, lang: Lang) -> None:
     if dataset.source is None:
         out.print(t("no_source", lang, dataset=dataset.id))
         return

@@ -1,0 +1,3 @@
+from eudr_check.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""The evidence map of one plot: the analysed shape over the forest-loss pixels by year.
+
+The check reports draw one per flagged plot; the web service draws one on demand. Both come
+here, so both show the same picture from the same windows, title and notes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from eudr_check.analysis import point_circles
+from eudr_check.datasets.catalog import Dataset, Role
+from eudr_check.datasets.reader import RasterWindow, read_window
+from eudr_check.datasets.sources import DataSources
+from eudr_check.i18n import Lang, Text
+from eudr_check.reasons import verdict_name
+from eudr_check.reports.maps import render_plot_map
+from eudr_check.reports.records import PlotRecord
+from eudr_check.spatial import Bounds
+
+MARGIN_PIXELS = 3
+MAX_WINDOW_PIXELS = 4_000_000  # a plot needing more is not a farm plot (e.g. metres as degrees)
+
+_NOTES = {
+    "missing": Text("Falta el mosaico {tiles}.", "Tile {tiles} is missing."),
+    "unreadable": Text("No se pudo leer: {error}", "Could not be read: {error}"),
+    "too_large": Text(
+        "La parcela está fuera del mapa o es demasiado grande.",
+        "The plot is outside the map or too large.",
+    ),
+    "no_dataset": Text(
+        "No hay un conjunto de datos de pérdida de bosque en el catálogo.",
+        "There is no forest loss dataset in the catalog.",
+    ),
+}
+
+
+def on_earth(geom: BaseGeometry) -> bool:
+    return Bounds.of(geom.bounds).on_earth()
+
+
+def analysed_shape(rec: PlotRecord, default_point_ha: float) -> BaseGeometry | None:
+    """The shape the check looked at: a point becomes its circle, as in engine.plan."""
+    geom = rec.geometry
+    if geom is None or geom.geom_type not in ("Point", "MultiPoint") or not on_earth(geom):
+        return geom
+    declared = rec.declared_area_ha
+    area = declared if declared is not None and declared > 0 else default_point_ha
+    circle: BaseGeometry = point_circles([geom], np.array([area]))[0]
+    return circle
+
+
+def drawn_shape(rec: PlotRecord, default_point_ha: float) -> BaseGeometry | None:
+    """What a map draws: the analysed shape, and for a point the point itself too (None: the
+    plot has no geometry). Off the globe it is drawn with a note, never analysed."""
+    shape = analysed_shape(rec, default_point_ha)
+    if shape is None or shape.is_empty:
+        return None
+    if shape is not rec.geometry and rec.geometry is not None:
+        return shapely.GeometryCollection([shape, rec.geometry])
+    return shape
+
+
+def _windows(
+    ds: Dataset, shape: BaseGeometry, data_dir: Path, lang: Lang
+) -> tuple[RasterWindow | None, RasterWindow | None, str | None]:
+    """Loss and tree-cover windows around the shape, or None and why not."""
+    bounds = Bounds.of(shape.bounds).padded(MARGIN_PIXELS * ds.pixel_deg)
+    cells = bounds.width * bounds.height / ds.pixel_deg**2
+    if not on_earth(shape) or cells > MAX_WINDOW_PIXELS:
+        return None, None, _NOTES["too_large"](lang)
+    loss = read_window(ds, "lossyear", bounds, data_dir)
+    if loss.errors:
+        return None, None, _NOTES["unreadable"](lang, error="; ".join(loss.errors.values()))
+    if loss.nodata.all():
+        tiles = ", ".join(loss.missing_tiles)
+        return None, None, _NOTES["missing"](lang, tiles=tiles) if tiles else None
+    treecover = None
+    if "treecover2000" in ds.layers:
+        treecover = read_window(ds, "treecover2000", bounds, data_dir)
+    return loss, treecover, None
+
+
+def draw_plot_map(
+    sources: DataSources, rec: PlotRecord, shape: BaseGeometry, path: Path, lang: Lang
+) -> Path:
+    """Draw `shape` (see `drawn_shape`) for the plot `rec` into a PNG at `path`."""
+    catalog = sources.catalog
+    ds = next((d for d in catalog.enabled if d.role is Role.FOREST_LOSS), None)
+    loss = treecover = None
+    note: str | None = _NOTES["no_dataset"](lang)
+    credit = None
+    threshold, base = 10, 2000
+    if ds is not None:
+        loss, treecover, note = _windows(ds, shape, sources.data_dir, lang)
+        credit = f"{ds.title}, {ds.version} ({ds.licence})"
+        threshold = int(ds.encoding.get("treecover_threshold", threshold))
+        base = int(ds.encoding.get("loss_year_base", base))
+    return render_plot_map(
+        shape,
+        loss,
+        title=f"{rec.plot_id} · {verdict_name(rec.result.verdict, lang)}",
+        lang=lang,
+        path=path,
+        treecover_window=treecover,
+        treecover_threshold=threshold,
+        cutoff_year=catalog.cutoff_date.year,
+        loss_year_base=base,
+        note=note,
+        credit=credit,
+    )
