@@ -287,7 +287,7 @@ def test_registered_plots_run_through_check_plots(
     report = reg.report_for(reg.current_versions(org))
     run = check_report(report, DataSources(catalog, data_dir))
     assert [r.verdict for r in run.results] == [Verdict.DEFORESTATION_FREE] * 3
-    run_id = reg.start_run("check", run.tool_version, {"fingerprint": "fp-1"})
+    run_id = reg.start_run("check", run.record.tool_version, {"fingerprint": "fp-1"})
     items = [(int(v), "fp-1", r) for v, r in zip(report.plots["version_id"], run.results,
                                                   strict=True)]  # fmt: skip
     assert reg.record_results(run_id, items) == 3
@@ -344,14 +344,15 @@ def test_latest_results_shows_the_newest_result_per_current_version(
     org = reg.create_organisation("Cooperativa Jaén", "cooperative")
     upload(org, *plots())
     v1, v2, _ = reg.current_versions(org)
-    first = reg.start_run("check", "0.1.0", {})
+    first = reg.start_run("check", "0.1.0", {}, uid="run-first")
     reg.record_results(first, [(v1, "fp-1", result()), (v2, "fp-1", result())])
-    second = reg.start_run("nightly", "0.2.0", {})
+    second = reg.start_run("nightly", "0.2.0", {}, uid="run-second")
     reg.record_results(second, [(v1, "fp-2", result(Verdict.NEEDS_REVIEW))])
     latest = {x["plot_id"]: x for x in reg.latest_results(org)}
-    assert (latest["P1"]["verdict"], latest["P1"]["run_id"]) == ("needs_review", second)
+    # The run id shown is the one the run's reports carry, not the registry's row number.
+    assert (latest["P1"]["verdict"], latest["P1"]["run_id"]) == ("needs_review", "run-second")
     assert latest["P1"]["fingerprint"] == "fp-2" and latest["P1"]["checked_at"] is not None
-    assert (latest["P2"]["verdict"], latest["P2"]["run_id"]) == ("deforestation_free", first)
+    assert (latest["P2"]["verdict"], latest["P2"]["run_id"]) == ("deforestation_free", "run-first")
     assert latest["P3"]["verdict"] is None and latest["P3"]["run_id"] is None
     rebuilt = reg.results_for([v1, v2, 10_000])
     assert rebuilt == {v1: result(Verdict.NEEDS_REVIEW), v2: result(pid="P2")}
