@@ -234,7 +234,7 @@ class Problem:
     en: str
 
 
-E, W = "error", "warning"
+E, W, R = "error", "warning", "repaired"
 # Key -> expected finding. Two keys share the code self_intersection (crossing and folded sides).
 PROBLEMS = {
     "self_intersection": Problem("self_intersection", E,
@@ -297,9 +297,9 @@ PROBLEMS = {
     "near_border": Problem("near_border", W,
         "parcela ~2 km fuera de la frontera (límite 1:50m) declarada PE",
         "plot ~2 km outside the border (1:50m boundary) declared PE"),
-    "country_missing": Problem("country_missing", E,
-        "falta ProducerCountry",
-        "ProducerCountry missing"),
+    "country_inferred": Problem("country_inferred", R,
+        "falta ProducerCountry: se deduce de la ubicación (Perú)",
+        "ProducerCountry missing: inferred from the location (Peru)"),
     "country_invalid": Problem("country_invalid", E,
         "código de país inválido «PU»",
         "invalid country code \"PU\""),
@@ -532,9 +532,9 @@ def broken_plots() -> Iterator[Plot]:
         centre = c.metres(np.array([beyond_border(km)]))[0]
         yield measured(c, polygon_at(c, walk(1.3, 9), centre), problem, KML)
 
-    # ProducerCountry left out.
+    # ProducerCountry left out: inferred from the location.
     c = C["Chirinos"]
-    yield measured(c, polygon_at(c, walk(1.1)), "country_missing", PTS, country=None)
+    yield measured(c, polygon_at(c, walk(1.1)), "country_inferred", PTS, country=None)
 
     # "PU": not an ISO 3166 code (a typo for PE).
     c = C["Santa Ana"]

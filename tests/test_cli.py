@@ -63,11 +63,13 @@ def test_unfixable_errors_still_exit_1_with_fix(tmp_path: Path) -> None:
 
 
 def test_findings_csv_keeps_spanish_accents(tmp_path: Path) -> None:
-    path = _file(tmp_path, feature(poly(square()), ProducerCountry=None))
+    # At sea: no country can be inferred from the location.
+    path = _file(tmp_path, feature(poly(square(-82.0, -8.0)), ProducerCountry=None))
     assert run("validate", path, "--out", tmp_path / "o").returncode == 1
     text = (tmp_path / "o" / "socios.findings.csv").read_text(encoding="utf-8-sig")
     assert "Falta el país del productor" in text and "Ana Peña" not in text
-    assert run("validate", path, "--out", tmp_path / "o", "--country", "Perú").returncode == 0
+    inland = _file(tmp_path, feature(poly(square()), ProducerCountry=None))
+    assert run("validate", inland, "--out", tmp_path / "o", "--country", "Perú").returncode == 0
 
 
 def test_unknown_default_country_is_refused(tmp_path: Path) -> None:

@@ -231,7 +231,7 @@ def test_country_rules(check: Check) -> None:
         feature(poly(square(X0 + 0.01)), plot_id="PU", ProducerCountry="PU"),
         feature(poly(square(X0 + 0.02)), plot_id="LOW", ProducerCountry="Perú"),
     )
-    assert codes(report, "NONE") == {"country_missing"}
+    assert codes(report, "NONE") == {"country_inferred"}  # from the location: in Peru
     assert codes(report, "PU") == {"country_invalid"}
     low = [f for f in report.findings if f.plot_id == "LOW"]
     assert [f.code.value for f in low] == ["country_invalid"] and low[0].fixable

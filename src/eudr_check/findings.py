@@ -58,6 +58,9 @@ class Code(StrEnum):
     OVERLAP = "overlap"
     # country
     COUNTRY_MISSING = "country_missing"
+    COUNTRY_INFERRED = "country_inferred"
+    COUNTRY_AMBIGUOUS = "country_ambiguous"
+    COORD_UNREADABLE = "coordinate_unreadable"
     COUNTRY_INVALID = "country_invalid"
     OUTSIDE_COUNTRY = "outside_country"
     NEAR_BORDER = "near_border"
@@ -243,16 +246,36 @@ MESSAGES: dict[Code, Text] = {
         "Overlaps plot {related} by {overlap_ha} ha ({percent} % of the smaller one).",
     ),
     Code.COUNTRY_MISSING: Text(
-        "Falta el país del productor (código ISO de 2 letras, p. ej. PE).",
-        "The producer country is missing (2-letter ISO code, e.g. PE).",
+        "Falta el país del productor y no se puede deducir de la ubicación (ningún país la "
+        "contiene: ¿en el mar, o sin geometría?). Añádalo al archivo (código ISO de 2 letras) o "
+        "indíquelo para todo el archivo con --country, p. ej. --country PE.",
+        "The producer country is missing and cannot be inferred from the location (no country "
+        "contains it: at sea, or no geometry?). Add it to the file (2-letter ISO code) or give "
+        "one for the whole file with --country, e.g. --country PE.",
+    ),
+    Code.COUNTRY_INFERRED: Text(
+        "País del productor deducido de la ubicación: {country} (el archivo no lo indicaba).",
+        "Producer country inferred from the location: {country} (the file gave none).",
+    ),
+    Code.COUNTRY_AMBIGUOUS: Text(
+        "Falta el país del productor y la parcela está a menos de {tolerance_km} km de la "
+        "frontera entre {country} y {other}: indíquelo en el archivo o con --country.",
+        "The producer country is missing and the plot is within {tolerance_km} km of the "
+        "border between {country} and {other}: give it in the file or with --country.",
+    ),
+    Code.COORD_UNREADABLE: Text(
+        'No se puede leer la coordenada "{value}"{why_es}. Use grados decimales (-5.141222) o '
+        "grados, minutos y segundos con hemisferio (5°08'28.4\"S).",
+        'Cannot read the coordinate "{value}"{why_en}. Use decimal degrees (-5.141222) or '
+        "degrees, minutes and seconds with a hemisphere (5°08'28.4\"S).",
     ),
     Code.COUNTRY_INVALID: Text(
         'País no válido: "{value}"{suggest_es}.',
         'Invalid country: "{value}"{suggest_en}.',
     ),
     Code.OUTSIDE_COUNTRY: Text(
-        "La parcela está fuera de {country}, a {distance_km} km de su frontera.",
-        "The plot lies outside {country}, {distance_km} km from its border.",
+        "La parcela está fuera de {country}, a {distance_km} km de su frontera{actual_es}.",
+        "The plot lies outside {country}, {distance_km} km from its border{actual_en}.",
     ),
     Code.NEAR_BORDER: Text(
         "La parcela cae {distance_km} km fuera de {country}, cerca de la frontera (los límites "
@@ -283,6 +306,19 @@ def _extras(code: Code, params: dict[str, Param]) -> dict[str, Param]:
         iso2 = params.get("iso2")
         extra["suggest_es"] = f"; se usa {iso2}" if iso2 else "; use un código ISO de 2 letras"
         extra["suggest_en"] = f"; using {iso2}" if iso2 else "; use a 2-letter ISO code"
+    if code is Code.COORD_UNREADABLE:
+        why = params.get("reason")
+        extra["why_es"] = {"hemisphere": " (letra de hemisferio de la otra coordenada)",
+                           "range": " (minutos o segundos de 60 o más, o fuera de rango)"}.get(
+                               str(why), "")  # fmt: skip
+        extra["why_en"] = {"hemisphere": " (a hemisphere letter of the other axis)",
+                           "range": " (minutes or seconds of 60 or more, or out of range)"}.get(
+                               str(why), "")  # fmt: skip
+    if code is Code.OUTSIDE_COUNTRY:
+        actual = params.get("actual")
+        where = str(actual) if actual else None
+        extra["actual_es"] = f"; está en {country_name(where, Lang.ES)}" if where else ""
+        extra["actual_en"] = f"; it lies in {country_name(where, Lang.EN)}" if where else ""
     if code is Code.LINESTRING:
         closed = params.get("closed") == 1
         extra["closed_es"] = " (cerrada: se puede convertir en polígono)" if closed else ""
@@ -294,8 +330,9 @@ def finding_message(finding: Finding, lang: Lang | str) -> str:
     """The finding's text in one language, its parameters filled in."""
     params = dict(finding.params)
     values: dict[str, Param] = {**params, **_extras(finding.code, params)}
-    if isinstance(values.get("country"), str):
-        values["country"] = country_name(str(values["country"]), lang)
+    for key in ("country", "other"):  # ISO codes read as names in the reader's language
+        if isinstance(values.get(key), str):
+            values[key] = country_name(str(values[key]), lang)
     if finding.related_plot_id is not None:
         values.setdefault("related", finding.related_plot_id)
     # A finding read back from an older report may lack a parameter: then the bare text.

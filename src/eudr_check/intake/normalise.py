@@ -24,7 +24,7 @@ from eudr_check.intake.crs import (
 )
 from eudr_check.intake.fields import canonical, match_fields
 from eudr_check.intake.geometry import build_geometries
-from eudr_check.intake.raw import RawLayer
+from eudr_check.intake.raw import COORD_ERROR, RawLayer
 from eudr_check.models import PLOT_COLUMNS
 
 # "usable" is False when no geometry could be placed on the globe: later rules skip such plots.
@@ -148,9 +148,8 @@ def _normalise_layer(
 
         raw_country = _text(props.get(mapping.get("producer_country", "")))
         if raw_country is None:
+            # None when no default either: the rules infer it from the plot's location.
             country = default_country
-            if country is None:
-                add(rec, Code.COUNTRY_MISSING, Severity.ERROR)
         else:
             country = normalise_country(raw_country)
             if country is None:
@@ -162,6 +161,11 @@ def _normalise_layer(
                 )
         rec["producer_country"] = country
 
+        unreadable = props.get(COORD_ERROR)
+        if geom is None and unreadable is not None:  # say which cell, not "no geometry"
+            value, why = unreadable
+            issues = [i for i in issues if i.code is not Code.GEOMETRY_MISSING]
+            add(rec, Code.COORD_UNREADABLE, Severity.ERROR, value=value, reason=why)
         for issue in issues:
             add(rec, issue.code, Severity.ERROR, issue.fixable, **issue.params)
         rec["geometry"] = geom

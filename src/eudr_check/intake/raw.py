@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 WGS84 = "EPSG:4326"
+# A property a reader sets when a typed coordinate could not be read: (the text, why).
+COORD_ERROR = "_coordinate_error"
 
 
 @dataclass(frozen=True, slots=True)

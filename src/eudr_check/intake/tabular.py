@@ -24,8 +24,14 @@ from shapely.geometry import mapping
 from eudr_check.errors import PlotFileError
 from eudr_check.gcpause import paused_gc
 from eudr_check.intake.archive import check_declared_size, open_zip
+from eudr_check.intake.coordinates import (
+    Axis,
+    CoordinateError,
+    looks_sexagesimal,
+    parse_sexagesimal,
+)
 from eudr_check.intake.fields import canonical, match_fields
-from eudr_check.intake.raw import RawFeature, RawLayer
+from eudr_check.intake.raw import COORD_ERROR, RawFeature, RawLayer
 from eudr_check.settings import Settings, get_settings
 
 # Accepted headers, compared after canonical() and dropping punctuation; first match wins, so
@@ -249,9 +255,32 @@ def _properties(header: list[str], values: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(header, values, strict=True))
 
 
-def _point(values: Sequence[Any], cols: _Columns) -> list[float] | None:
-    lat, lon = parse_number(_cell(values, cols.lat)), parse_number(_cell(values, cols.lon))
-    return None if lat is None or lon is None else [lon, lat]
+def _coordinate(value: Any, axis: Axis) -> float | CoordinateError | None:
+    """A number, or degrees-minutes-seconds text; None for an empty cell."""
+    number = parse_number(value)
+    if number is not None or _is_empty(value):
+        return number
+    text = str(value)
+    if not looks_sexagesimal(text):
+        return CoordinateError(text.strip(), "unreadable")
+    return parse_sexagesimal(text, axis)
+
+
+def _point(values: Sequence[Any], cols: _Columns) -> list[float] | CoordinateError | None:
+    lat = _coordinate(_cell(values, cols.lat), "lat")
+    lon = _coordinate(_cell(values, cols.lon), "lon")
+    for value in (lat, lon):
+        if isinstance(value, CoordinateError):
+            return value
+    if lat is None or lon is None:
+        return None
+    assert isinstance(lat, float) and isinstance(lon, float)
+    return [lon, lat]
+
+
+def _coordinate_error(props: dict[str, Any], error: CoordinateError) -> None:
+    """Marks the feature for intake's finding (`coordinate_unreadable`)."""
+    props[COORD_ERROR] = (error.value, error.reason)
 
 
 def _row_features(table: _Table, cols: _Columns) -> tuple[list[RawFeature], set[int]]:
@@ -272,7 +301,10 @@ def _row_features(table: _Table, cols: _Columns) -> tuple[list[RawFeature], set[
                 props["_wkt_error"] = str(text)
         elif cols.lat is not None and cols.lon is not None:
             point = _point(values, cols)
-            geom = None if point is None else {"type": "Point", "coordinates": point}
+            if isinstance(point, CoordinateError):
+                _coordinate_error(props, point)
+            elif point is not None:
+                geom = {"type": "Point", "coordinates": point}
         features.append(RawFeature(props, geom, row))
     return features, srids
 
@@ -297,8 +329,11 @@ def _vertex_features(table: _Table, cols: _Columns) -> list[RawFeature]:
             continue
         ordered = sorted(group, key=lambda rv: parse_number(_cell(rv[1], cols.vertex)) or 0.0)
         points = [_point(values, cols) for _, values in ordered]
-        bad = [row for (row, _), p in zip(ordered, points, strict=True) if p is None]
+        bad = [row for (row, _), p in zip(ordered, points, strict=True) if not isinstance(p, list)]
         geom: dict[str, Any] | None
+        unreadable = [p for p in points if isinstance(p, CoordinateError)]
+        if unreadable:
+            _coordinate_error(props, unreadable[0])
         if bad:
             props["_invalid_coordinate_rows"] = ", ".join(map(str, sorted(bad)))
             geom = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shapely
+
 from eudr_check.engine.record import RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.fileio import write_text
@@ -99,7 +101,9 @@ class TracesSink(Sink):
                 codes = " ".join(sorted(errors.get(pid, {"geometry_missing"})))
                 self.excluded_rows.append((pid, str(row.source_file), int(row.source_index), codes))
                 continue
-            self.writer.add(pid, feature_text(row.geometry, _eu_properties(row), pid))
+            # RFC 7946 winding: outer rings counter-clockwise, holes clockwise.
+            shape = shapely.orient_polygons(row.geometry)
+            self.writer.add(pid, feature_text(shape, _eu_properties(row), pid))
 
     def write(self, batch: Delivered) -> None:
         self.add(batch.report)

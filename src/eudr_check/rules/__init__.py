@@ -45,6 +45,10 @@ WARNING_CODES = frozenset(
     }
 )
 
+# Filled in whether or not --fix is given: the value is certain, and nothing was changed that
+# the user gave.
+ALWAYS_APPLIED = frozenset({Code.COUNTRY_INFERRED})
+
 _POLYGONAL = (3, 6)  # shapely type ids: Polygon, MultiPolygon
 _POINTS = (0, 4)  # Point, MultiPoint
 
@@ -84,7 +88,9 @@ class _Collector:
         self.findings: list[Finding] = []
 
     def add(self, i: int, issue: Issue, related: int | None = None) -> None:
-        if issue.fixable:
+        if issue.code in ALWAYS_APPLIED:
+            severity = Severity.REPAIRED
+        elif issue.fixable:
             severity = Severity.REPAIRED if self.fix else Severity.ERROR
         elif issue.code in WARNING_CODES:
             severity = Severity.WARNING
@@ -124,22 +130,31 @@ def _validate(table: PlotTable, fix: bool, th: RuleThresholds) -> ValidationRepo
     original = np.asarray(plots.geometry.values, dtype=object)
     geoms = original.copy()
     usable = plots["usable"].to_numpy(bool).copy()
-    iso = plots["producer_country"].to_numpy(object)
+    # Missing countries may come as None or NaN, depending on how the table was built.
+    iso = np.array([c if isinstance(c, str) else None for c in plots["producer_country"]],
+                   dtype=object)  # fmt: skip
+    # Rows whose declared country is unreadable keep that error: nothing is inferred for them.
+    invalid = {(f.source_file, f.source_index) for f in table.findings
+               if f.code is Code.COUNTRY_INVALID}  # fmt: skip
+    declared = np.array([iso[i] is not None or (src, int(idx)) in invalid for i, (src, idx)
+                         in enumerate(zip(plots["source_file"], plots["source_index"],
+                                          strict=True))], dtype=bool)  # fmt: skip
     out = _Collector(plots, fix)
 
-    _coordinates(geoms, usable, iso, out)
+    _coordinates(geoms, usable, iso, declared, out)
     _shape(geoms, usable, th, out)
     # Areas and overlaps are measured in an equal-area projection, computed once.
     projected = np.full(len(geoms), None, dtype=object)
     projected[usable] = to_equal_area(geoms[usable])
     area = _areas(geoms, projected, usable, plots["declared_area_ha"].to_numpy(float), th, out)
-    _country(geoms, usable, iso, th, out)
+    _country(geoms, usable, iso, declared, th, out)
     _neighbours(geoms, projected, usable, th, out)
 
     findings = _intake_findings(table.findings, fix) + out.findings
     findings.sort(key=lambda f: (f.source_file, f.source_index or 0))
     result = plots.drop(columns=["usable"]).copy()
     result["area_ha"] = area
+    result["producer_country"] = iso
     if fix:
         changed = _changed(original, geoms)
         result["original_wkt"] = [
@@ -171,27 +186,36 @@ def _status(ids: list[str], findings: list[Finding]) -> list[str]:
 
 
 def _coordinates(
-    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, out: _Collector
+    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, declared: np.ndarray,
+    out: _Collector,
 ) -> None:  # fmt: skip
-    """Out-of-range coordinates, and latitude/longitude swapped (judged by the country)."""
+    """Out-of-range coordinates, and latitude/longitude swapped: judged by the declared country,
+    or, when none is declared, by the swapped position falling in a country and the given one
+    in none."""
     idx = np.flatnonzero(usable)
     if not len(idx):
         return
     b = shapely.bounds(geoms[idx])
     out_range = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
-    inside = ctry.inside_declared(ctry.centroids(geoms[idx]), iso[idx])
+    cent = ctry.centroids(geoms[idx])
+    inside = ctry.inside_declared(cent, iso[idx])
     known = ctry.has_boundaries(iso[idx])
-    for k in np.flatnonzero(out_range | (known & ~inside)).tolist():
+    undeclared = ~declared[idx]
+    nowhere = np.zeros(len(idx), bool)
+    if undeclared.any():
+        nowhere[undeclared] = ctry.locate(cent[undeclared]) == None  # noqa: E711
+    for k in np.flatnonzero(out_range | (known & ~inside) | (undeclared & nowhere)).tolist():
         i = int(idx[k])
         swapped = ctry.swap_xy(geoms[i])
         sb = shapely.bounds(swapped)
         swapped_ok = (
             abs(sb[0]) <= 180 and abs(sb[2]) <= 180 and abs(sb[1]) <= 90 and abs(sb[3]) <= 90
         )
-        if swapped_ok and known[k]:
+        if swapped_ok and (known[k] or undeclared[k]):
             c = ctry.centroids(np.array([swapped], dtype=object))
-            if ctry.inside_declared(c, iso[[i]])[0]:
-                out.add(i, Issue(Code.LATLON_SWAPPED, {"country": iso[i]}, True))
+            country = iso[i] if known[k] else ctry.locate(c)[0]
+            if country is not None and ctry.inside_declared(c, np.array([country], object))[0]:
+                out.add(i, Issue(Code.LATLON_SWAPPED, {"country": country}, True))
                 geoms[i] = swapped
                 continue
         if out_range[k]:
@@ -296,18 +320,48 @@ def _ha(value: float) -> float:
 
 
 def _country(
-    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, th: RuleThresholds, out: _Collector
-) -> None:
-    idx = np.flatnonzero(usable)
+    geoms: np.ndarray, usable: np.ndarray, iso: np.ndarray, declared: np.ndarray,
+    th: RuleThresholds, out: _Collector,
+) -> None:  # fmt: skip
+    """A declared country must contain the plot; a missing one is inferred from the location
+    unless the plot is in no country or in the border band of two."""
+    missing = np.flatnonzero(~declared)
+    located = np.flatnonzero(usable[missing])
+    cent_missing = ctry.centroids(geoms[missing[located]])
+    found = ctry.locate(cent_missing)
+    ambiguous: set[int] = set()
+    for k, i in enumerate(missing[located].tolist()):
+        code = found[k]
+        if code is None:
+            continue
+        x, y = cent_missing[k]
+        other = ctry.neighbour_within(float(x), float(y), code, th.border_tolerance_km)
+        if other is not None:
+            params: dict[str, Param] = {"country": code, "other": other,
+                                        "tolerance_km": th.border_tolerance_km}  # fmt: skip
+            out.add(i, Issue(Code.COUNTRY_AMBIGUOUS, params))
+            ambiguous.add(i)
+            continue
+        iso[i] = code
+        out.add(i, Issue(Code.COUNTRY_INFERRED, {"country": code}, True))
+    for i in missing.tolist():
+        if iso[i] is None and i not in ambiguous:
+            out.add(i, Issue(Code.COUNTRY_MISSING, {}))
+
+    idx = np.flatnonzero(usable & declared)
     idx = idx[ctry.has_boundaries(iso[idx])]
     if not len(idx):
         return
     cent = ctry.centroids(geoms[idx])
     inside = ctry.inside_declared(cent, iso[idx])
-    for k in np.flatnonzero(~inside).tolist():
+    outside = np.flatnonzero(~inside)
+    actual = ctry.locate(cent[outside])
+    for k, where in zip(outside.tolist(), actual.tolist(), strict=True):
         i = int(idx[k])
         km = ctry.distance_outside_km(shapely.Point(cent[k]), iso[i])
-        params: dict[str, Param] = {"country": iso[i], "distance_km": round(km, 1)}
+        params = {"country": iso[i], "distance_km": round(km, 1)}
+        if where is not None and where != iso[i]:
+            params["actual"] = where
         code = Code.NEAR_BORDER if km <= th.border_tolerance_km else Code.OUTSIDE_COUNTRY
         out.add(i, Issue(code, params))
 

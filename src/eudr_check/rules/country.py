@@ -52,3 +52,37 @@ def centroids(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
 
 def swap_xy(geom: BaseGeometry) -> BaseGeometry:
     return shapely.transform(geom, lambda xy: xy[:, ::-1].copy())
+
+
+# No coffee or cocoa grows there; a swapped Latin American position (lat, lon) lands on it.
+_NO_PRODUCTION = frozenset({"AQ"})
+
+
+def locate(xy: NDArray[np.float64]) -> NDArray[np.object_]:
+    """The ISO-2 code of the country containing each point; None at sea or in Antarctica."""
+    out = np.full(len(xy), None, dtype=object)
+    if not len(xy):
+        return out
+    c = countries()
+    points = shapely.points(xy)
+    src, dst = c.tree.query(points, predicate="within")
+    for i, j in zip(src.tolist(), dst.tolist(), strict=True):
+        code = c.codes[j]
+        if out[i] is None and code not in _NO_PRODUCTION:
+            out[i] = code
+    return out
+
+
+def neighbour_within(x: float, y: float, iso2: str, km: float) -> str | None:
+    """Another country whose boundary is within `km` of the point (the border band), if any."""
+    c = countries()
+    # A box sure to hold everything within km: a degree of longitude shrinks with latitude.
+    dy = km / 110.0
+    dx = dy / max(np.cos(np.radians(min(abs(y), 89.0))), 0.01)
+    for j in c.tree.query(shapely.box(x - dx, y - dy, x + dx, y + dy)).tolist():
+        code: str = c.codes[j]
+        if code == iso2 or code in _NO_PRODUCTION:
+            continue
+        if distance_outside_km(shapely.Point(x, y), code) <= km:
+            return code
+    return None
