@@ -151,7 +151,10 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_a_windows_1252_csv_of_peruvian_points_is_exported(tmp_path: Path) -> None:
     path = tmp_path / "socios.csv"
-    text = "codigo;productor;latitud;longitud\r\nP-1;José Núñez;-5,71;-78,81\r\nP-2;Ana Peña;-5,72;-78,82\r\n"
+    text = (
+        "codigo;productor;latitud;longitud\r\n"
+        "P-1;José Núñez;-5,71;-78,81\r\nP-2;Ana Peña;-5,72;-78,82\r\n"
+    )
     path.write_bytes(text.encode("cp1252"))
     done = _cli("export-traces", path, "--out", tmp_path / "eu", "--lang", "en")
     assert done.returncode == 0, done.stdout + done.stderr
