@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -28,6 +29,9 @@ from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
 
 if TYPE_CHECKING:
+    from eudr_check.datasets.catalog import Catalog
+    from eudr_check.datasets.preflight import Preflight
+    from eudr_check.datasets.sources import DataSources
     from eudr_check.engine import Executor, RunRecord
 
 _T = {
@@ -36,6 +40,47 @@ _T = {
     "verdict": Text("Veredicto", "Verdict"),
     "plots": Text("Parcelas", "Plots"),
     "datasets": Text("Datos: {items}", "Data: {items}"),
+    "skipped": Text("No leídos (--datasets-only): {items}", "Not read (--datasets-only): {items}"),
+    "version_used": Text(
+        "{dataset}: el catálogo pide {catalog}, que no está en la carpeta de datos; se usa {used}, "
+        "la más reciente presente (fije una con --dataset-version, o --strict-versions).",
+        "{dataset}: the catalog names {catalog}, which is not in the data folder; using {used}, "
+        "the newest present (pin one with --dataset-version, or --strict-versions).",
+    ),
+    "no_folder": Text(
+        "La carpeta de datos {folder} no existe. Indíquela con --datasets DIR (o "
+        "EUDR_CHECK_DATASETS); para llenarla: eudr-check datasets list --plots {file}",
+        "The data folder {folder} does not exist. Give it with --datasets DIR (or "
+        "EUDR_CHECK_DATASETS); to fill it: eudr-check datasets list --plots {file}",
+    ),
+    "empty_folder": Text(
+        "La carpeta de datos {folder} no contiene ningún archivo de {datasets} con los nombres "
+        "de los productos. Para ver qué descargar: eudr-check datasets list --plots {file} "
+        "--datasets {folder}",
+        "The data folder {folder} holds no file of {datasets} under the products' names. To "
+        "see what to download: eudr-check datasets list --plots {file} --datasets {folder}",
+    ),
+    "unknown_only": Text(
+        "--datasets-only {name}: no está en el catálogo ({known})",
+        "--datasets-only {name}: not in the catalog ({known})",
+    ),
+    "pre_title": Text(
+        "Faltan teselas: {n} de {plots} parcelas afectadas",
+        "Missing tiles: {n} of {plots} plots affected",
+    ),
+    "pre_dataset": Text("Datos", "Dataset"),
+    "pre_version": Text("Versión", "Version"),
+    "pre_tile": Text("Tesela", "Tile"),
+    "pre_layers": Text("Capas", "Layers"),
+    "pre_plots": Text("Parcelas", "Plots"),
+    "pre_effect": Text("Efecto", "Effect"),
+    "pre_undetermined": Text("indeterminadas", "undetermined"),
+    "pre_optional": Text("sin esa evidencia", "without that evidence"),
+    "pre_fetch": Text("Para descargarlas:", "To fetch them:"),
+    "pre_no_source": Text(
+        "{dataset}: sin fuente de descarga en el catálogo; obténgalas a mano.",
+        "{dataset}: no download source in the catalog; fetch them by hand.",
+    ),
 }
 _STYLE = {
     "deforestation_free": "green",
@@ -50,6 +95,17 @@ Workers = Annotated[
 DaskAddress = Annotated[
     str | None,
     typer.Option("--dask-address", help="An existing Dask scheduler (EUDR_CHECK_DASK_ADDRESS)"),
+]
+StrictVersions = Annotated[
+    bool,
+    typer.Option(
+        "--strict-versions",
+        help="Use only the catalog's (or pinned) versions, never another one found",
+    ),
+]
+DatasetsOnly = Annotated[
+    list[str] | None,
+    typer.Option("--datasets-only", help="Read only these datasets (repeatable), e.g. hansen_gfc"),
 ]
 Versions = Annotated[
     list[str] | None,
@@ -91,6 +147,8 @@ def check_cmd(
     rules: Rules = None,
     workers: Workers = 0,
     dask_address: DaskAddress = None,
+    strict_versions: StrictVersions = False,
+    datasets_only: DatasetsOnly = None,
 ) -> None:
     """Check every plot for deforestation after 31 Dec 2020 and write the due-diligence reports."""
     lang = language(lang_option)
@@ -104,10 +162,13 @@ def check_cmd(
         )
 
         from eudr_check.datasets.catalog import load_catalog
+        from eudr_check.datasets.discovery import resolve_versions
+        from eudr_check.datasets.preflight import preflight
         from eudr_check.engine import DataSources, PlotFile, run_check
+        from eudr_check.engine.plan import plan
         from eudr_check.intake import ReadOptions
         from eudr_check.reports.check_reports import ReportSink
-        from eudr_check.rules import RuleThresholds
+        from eudr_check.rules import RuleThresholds, ValidationReport
         from eudr_check.settings import get_settings
 
         settings = get_settings()
@@ -116,7 +177,18 @@ def check_cmd(
         for name in wanted:
             catalog.get(name)  # unknown ids are an error, not silently ignored
         catalog = catalog.with_versions(wanted)
-        sources = DataSources(catalog, datasets or settings.datasets)
+        if datasets_only:
+            catalog = _only(catalog, datasets_only, lang)
+        data_dir = datasets or settings.datasets
+        _check_folder(catalog, data_dir, file, lang)
+        catalog, choices = resolve_versions(catalog, data_dir, pinned=frozenset(wanted),
+                                            strict=strict_versions)  # fmt: skip
+        for c in choices:
+            if c.changed:
+                note = _T["version_used"](lang, dataset=c.dataset_id, catalog=c.catalog_version,
+                                          used=escape(c.used_version))  # fmt: skip
+                out.print(note, soft_wrap=True)
+        sources = DataSources(catalog, data_dir)
         thresholds = RuleThresholds.from_yaml(rules) if rules is not None else RuleThresholds()
         options = ReadOptions.of(layer=layer, crs=crs, country=country)
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
@@ -127,16 +199,81 @@ def check_cmd(
         ) as bar:  # fmt: skip
             task = bar.add_task(_T["progress"](lang), total=None)
             with _executor(workers, dask_address or settings.dask_address) as executor:
+                shown: list[bool] = []
+
+                def inspect(report: ValidationReport) -> None:
+                    if not shown:  # the first batch: the whole file unless streamed
+                        shown.append(True)
+                        # Only plots that will be analysed: geometry errors need no tile.
+                        shapes = [t.shape for t in plan(report, catalog) if t.shape is not None]
+                        found = preflight(sources, shapes)
+                        _print_preflight(bar.console, found, sources, catalog_file, lang)
+
                 record = run_check(
                     plots, sources, executor=executor, sinks=[reports], rules=thresholds,
-                    progress=lambda n: bar.advance(task, n),
+                    progress=lambda n: bar.advance(task, n), inspect=inspect,
                 )  # fmt: skip
         _print_verdicts(record, file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
         out.print(_T["datasets"](lang, items=escape(used)))
+        if datasets_only:
+            skipped = [d.id for d in catalog.datasets if not d.enabled]
+            out.print(_T["skipped"](lang, items=escape(", ".join(skipped) or "-")))
         for path in reports.written:
             if path.suffix != ".png":
                 out.print(WRITTEN(lang, path=path))
+
+
+def _only(catalog: Catalog, names: list[str], lang: Lang) -> Catalog:
+    known = [d.id for d in catalog.datasets]
+    for name in names:
+        if name not in known:
+            raise ConfigError(_T["unknown_only"].format(name=name, known=", ".join(known)))
+    datasets = [d.model_copy(update={"enabled": d.id in names}) for d in catalog.datasets]
+    return catalog.model_copy(update={"datasets": datasets})
+
+
+def _check_folder(catalog: Catalog, data_dir: Path, file: Path, lang: Lang) -> None:
+    """A data folder that is not there, or holds none of the enabled datasets' files, is a
+    wrong set-up (exit 2), not a run where every plot is undetermined."""
+    from eudr_check.datasets.discovery import present_versions
+    from eudr_check.datasets.download import is_local
+
+    local = [d for d in catalog.enabled if is_local(d, data_dir)]
+    if not local:
+        return
+    if not data_dir.is_dir():
+        raise ConfigError(_T["no_folder"].format(folder=str(data_dir), file=file.name))
+    if not any(present_versions(d, data_dir) for d in local):
+        raise ConfigError(
+            _T["empty_folder"].format(
+                folder=str(data_dir), file=file.name, datasets=", ".join(d.id for d in local)
+            )
+        )
+
+
+def _print_preflight(console: Console, found: Preflight, sources: DataSources,
+                     catalog_file: Path | None, lang: Lang) -> None:  # fmt: skip
+    if not found.missing:
+        return
+    worst = max(found.affected.values())
+    table = Table(title=_T["pre_title"](lang, n=worst, plots=found.plots))
+    for key in ("pre_dataset", "pre_version", "pre_tile", "pre_layers", "pre_plots", "pre_effect"):
+        table.add_column(_T[key](lang), justify="right" if key == "pre_plots" else "left")
+    for m in found.missing:
+        effect = _T["pre_optional" if m.optional else "pre_undetermined"](lang)
+        table.add_row(m.dataset_id, escape(m.version), m.tile, ", ".join(m.layers), str(m.plots),
+                      f"[{'yellow' if m.optional else 'red'}]{effect}[/]")  # fmt: skip
+    console.print(table)
+    console.print(_T["pre_fetch"](lang))
+    for d in sources.catalog.enabled:
+        if d.id not in found.affected:
+            continue
+        command = found.command(d, sources.data_dir, catalog_file)
+        if command is None:
+            console.print(_T["pre_no_source"](lang, dataset=d.id))
+        else:  # one line, to be copied and pasted
+            console.print("  " + command, soft_wrap=True, markup=False, highlight=False)
 
 
 def _print_verdicts(record: RunRecord, file: Path, lang: Lang) -> None:

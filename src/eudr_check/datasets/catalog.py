@@ -57,6 +57,8 @@ class Dataset(BaseModel):
     attribution: str
     enabled: bool = True
     optional: bool = False
+    # Set when the run uses another version than the catalog's (found in the data folder).
+    catalog_version: str | None = None
 
     @field_validator("layers")
     @classmethod

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
 from eudr_check.datasets.sources import download_url, locate
-from eudr_check.datasets.tiles import tile_corner, tile_name, tiles_for_bounds
+from eudr_check.datasets.tiles import TILE_PATTERNS, tile_corner, tile_name, tiles_for_bounds
 from eudr_check.errors import ConfigError, DownloadError
 from eudr_check.fileio import feed, sha256_file, write_text
 from eudr_check.i18n import Lang
@@ -45,10 +45,6 @@ POINT_BUFFER_M = 120.0
 # Shortest length of a degree of latitude (at the equator): errs towards a bigger box.
 _M_PER_DEG = 110_574.0
 
-_TILE_PATTERNS = {
-    TileScheme.HANSEN: r"\d{2}[NS]_\d{3}[EW]",
-    TileScheme.JRC: r"[NS]\d{1,2}_[EW]\d{1,3}",
-}
 _MARK = "\x00"  # stands for {tile} while turning templates into globs and regexes
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
@@ -122,7 +118,7 @@ class ChecksumProblem:
 def parse_tile(scheme: TileScheme, name: str) -> str | None:
     """The canonical tile name (`10s_080w` -> `10S_080W`), or None if it is no 10° tile name."""
     name = name.strip().upper()
-    if not re.fullmatch(_TILE_PATTERNS[scheme], name):
+    if not re.fullmatch(TILE_PATTERNS[scheme], name):
         return None
     top, left = tile_corner(scheme, name)
     if top % 10 or left % 10 or not (-80 <= top <= 90 and -180 <= left <= 170):
@@ -414,7 +410,7 @@ def download_many(
 def _template_regex(template: str, scheme: TileScheme) -> re.Pattern[str]:
     """A regex for a path or name with _MARK where the tile goes, capturing the tile."""
     pieces = [re.escape(p) for p in template.split(_MARK)]
-    tile = f"(?P<tile>{_TILE_PATTERNS[scheme]})"
+    tile = f"(?P<tile>{TILE_PATTERNS[scheme]})"
     return re.compile(pieces[0] + tile + "(?P=tile)".join(pieces[1:]))
 
 

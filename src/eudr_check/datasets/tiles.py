@@ -12,6 +12,11 @@ from eudr_check.datasets.catalog import TileScheme
 from eudr_check.spatial import Bounds
 
 TILE_DEG = 10
+# How each scheme spells a tile in a file name (for finding the files present).
+TILE_PATTERNS = {
+    TileScheme.HANSEN: r"\d{2}[NS]_\d{3}[EW]",
+    TileScheme.JRC: r"[NS]\d{1,2}_[EW]\d{1,3}",
+}
 
 
 def tile_name(scheme: TileScheme, top: int, left: int) -> str:

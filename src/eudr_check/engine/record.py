@@ -160,6 +160,8 @@ class RunRecord:
                     "id": d.id,
                     "title": d.title,
                     "version": d.version,
+                    # Found in the data folder instead of the catalog's version.
+                    **({"catalog_version": d.catalog_version} if d.catalog_version else {}),
                     "licence": d.licence,
                     "attribution": d.attribution,
                     "read": d.id in used,
@@ -171,6 +173,8 @@ class RunRecord:
                 }
                 for d in self.catalog.enabled
             ],
+            # In the catalog but not read in this run (disabled, or --datasets-only).
+            "datasets_not_read": [d.id for d in self.catalog.datasets if not d.enabled],
             "plots": self.plots,
             "verdicts": self.verdicts,
         }

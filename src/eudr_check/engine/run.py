@@ -54,6 +54,7 @@ def run_check(
     batch_plots: int | None = None,
     progress: Progress | None = None,
     work: RunUnit = run_unit,
+    inspect: Callable[[ValidationReport], None] | None = None,
 ) -> RunRecord:
     """Check the plots against the sources on the executor (default: this process) and hand
     every batch of results to the sinks; returns the finished record.
@@ -62,7 +63,8 @@ def run_check(
     anything fails, the sinks not yet closed are aborted (a registry run ends `failed`) and the
     error is raised. When no plot needs analysing and no sink wants stored results, nothing is
     opened at all: the record says 0 plots. `work` is the unit function (`run_unit`; tests
-    inject faults through it).
+    inject faults through it). `inspect` sees each batch's validated plots here, before they
+    are planned (the CLI's preflight); slices read inside the units are not seen.
     """
     executor = executor or SerialExecutor()
     size = batch_plots or get_settings().batch_plots
@@ -80,7 +82,7 @@ def run_check(
         for sink in sinks:
             opened.append(sink)
             sink.open(record)
-        delivery = _Delivery(sinks, progress)
+        delivery = _Delivery(sinks, progress, inspect)
         outputs = executor.map(
             work, delivery.units(source.batches, sources, size, record.rules), sources
         )
@@ -113,9 +115,13 @@ def run_check(
 class _Delivery:
     """Units out, outputs back, batches to the sinks in input order."""
 
-    def __init__(self, sinks: Sequence[Sink], progress: Progress | None) -> None:
+    def __init__(
+        self, sinks: Sequence[Sink], progress: Progress | None,
+        inspect: Callable[[ValidationReport], None] | None = None,
+    ) -> None:  # fmt: skip
         self.sinks = sinks
         self.progress = progress
+        self.inspect = inspect
         self.pending: dict[int, _Batch] = {}
         self.next = 0  # the next batch the sinks get
         self.rows = 0  # rows delivered so far
@@ -132,6 +138,8 @@ class _Delivery:
                 yield Unit(number, 0, source=batch.source, rules=rules)
                 continue
             assert batch.report is not None
+            if self.inspect is not None:
+                self.inspect(batch.report)
             tasks = plan(batch.report, sources.catalog)
             results: list[PlotResult | None] = [None] * len(tasks)
             fresh = [True] * len(tasks)

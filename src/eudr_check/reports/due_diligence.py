@@ -49,6 +49,7 @@ def run_header(record: RunRecord) -> dict[str, Any]:
                 "id": d.id,
                 "title": d.title,
                 "version": d.version,
+                **({"catalog_version": d.catalog_version} if d.catalog_version else {}),
                 "licence": d.licence,
                 "attribution": d.attribution,
             }

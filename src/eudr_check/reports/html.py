@@ -35,6 +35,10 @@ _T: dict[str, Text] = {
     "input": Text("Archivo de parcelas", "Plot file"),
     "datasets": Text("Conjuntos de datos", "Datasets"),
     "version": Text("Versión", "Version"),
+    "found_version": Text(
+        "la encontrada en la carpeta de datos (el catálogo pide {version})",
+        "the one found in the data folder (the catalog names {version})",
+    ),
     "licence": Text("Licencia", "Licence"),
     "attribution": Text("Atribución", "Attribution"),
     "results": Text("Resultados", "Results"),
@@ -238,13 +242,19 @@ def _header(run: RunRecord, lang: Lang) -> str:
     return f'<header><h1>{title}</h1><dl class="meta">{rows}</dl></header>'
 
 
+def _version_note(catalog_version: str | None, lang: Lang) -> str:
+    if not catalog_version:
+        return ""
+    return f"<br><small>{escape(_t('found_version', lang, version=catalog_version))}</small>"
+
+
 def _datasets(run: RunRecord, lang: Lang) -> str:
     head = _head_row([_t(k, lang) for k in ("dataset", "version", "licence", "attribution")])
     rows = [
         _cells(
             [
                 f"<strong>{escape(d.id)}</strong><br>{escape(d.title)}",
-                escape(d.version),
+                escape(d.version) + _version_note(d.catalog_version, lang),
                 escape(d.licence),
                 escape(d.attribution),
             ]

@@ -1,0 +1,147 @@
+"""Dataset versions found by the products' real file names; pinning and strictness; the
+preflight table and its download command; wrong data folders refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from eudr_check.datasets.catalog import load_catalog
+from eudr_check.datasets.discovery import present_versions, resolve_versions, version_key
+from eudr_check.datasets.preflight import preflight
+from eudr_check.datasets.sources import DataSources
+from eudr_check.errors import ConfigError
+from tests.test_cli import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DATA = ROOT / "sample_data"
+PLOTS = ROOT / "sample_plots" / "cooperativa.geojson"
+
+
+def _folder(tmp_path: Path, hansen: str = "GFC-2023-v1.11", drop_jrc: str | None = None) -> Path:
+    """The sample rasters with Hansen renamed to another release, optionally without a JRC
+    tile: the real products' names, synthetic content."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    for f in (data / "hansen_gfc").glob("Hansen_GFC-2024-v1.12_*.tif"):
+        f.rename(f.with_name(f.name.replace("GFC-2024-v1.12", hansen)))
+    if drop_jrc:
+        (data / "jrc_gfc2020" / f"JRC_GFC2020_V3_{drop_jrc}.tif").unlink()
+    return data
+
+
+def test_versions_are_ordered_as_the_producers_number_them() -> None:
+    ordered = sorted(["GFC-2024-v1.12", "GFC-2023-v1.11", "GFC-2025-v1.13", "GFC-2019-v1.7"],
+                     key=version_key)  # fmt: skip
+    assert ordered == ["GFC-2019-v1.7", "GFC-2023-v1.11", "GFC-2024-v1.12", "GFC-2025-v1.13"]
+    assert sorted(["v1_2024", "v1_2023"], key=version_key) == ["v1_2023", "v1_2024"]
+
+
+def test_present_versions_reads_the_real_file_names(tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    # A second release with only one layer of one tile is not a usable version.
+    one = data / "hansen_gfc" / "Hansen_GFC-2022-v1.10_lossyear_00N_080W.tif"
+    shutil.copy(data / "hansen_gfc" / "Hansen_GFC-2023-v1.11_lossyear_00N_080W.tif", one)
+    (data / "hansen_gfc" / "notes_GFC-2021-v1.9.txt").write_text("not a tile")
+    catalog = load_catalog()
+    assert present_versions(catalog.get("hansen_gfc"), data) == {
+        "GFC-2023-v1.11": {"00N_080W", "10S_080W"}
+    }
+    assert present_versions(catalog.get("jrc_gfc2020"), data) == {"V3": {"N0_W80", "S10_W80"}}
+
+
+def test_the_newest_present_version_is_used_unless_pinned_or_strict(tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    for tif in list((data / "hansen_gfc").glob("*.tif")):  # an older release beside it
+        shutil.copy(tif, tif.with_name(tif.name.replace("GFC-2023-v1.11", "GFC-2021-v1.9")))
+    catalog = load_catalog()
+    used, choices = resolve_versions(catalog, data)
+    hansen = used.get("hansen_gfc")
+    assert (hansen.version, hansen.catalog_version) == ("GFC-2023-v1.11", "GFC-2024-v1.12")
+    (choice,) = [c for c in choices if c.dataset_id == "hansen_gfc"]
+    assert choice.changed and choice.present == ("GFC-2023-v1.11", "GFC-2021-v1.9")
+    assert used.get("jrc_gfc2020").catalog_version is None  # V3 is there: unchanged
+    pinned = catalog.with_versions({"hansen_gfc": "GFC-2021-v1.9"})
+    kept, _ = resolve_versions(pinned, data, pinned=frozenset({"hansen_gfc"}))
+    assert kept.get("hansen_gfc").version == "GFC-2021-v1.9"
+    with pytest.raises(ConfigError) as caught:
+        resolve_versions(catalog, data, strict=True)
+    assert "--dataset-version hansen_gfc=GFC-2023-v1.11" in caught.value.message("en")
+
+
+def test_preflight_names_the_missing_jrc_tile_and_the_plots_it_blocks(tmp_path: Path) -> None:
+    data = _folder(tmp_path, hansen="GFC-2024-v1.12", drop_jrc="N0_W80")
+    catalog = load_catalog()
+    import shapely
+
+    inside = shapely.box(-78.8, -5.71, -78.798, -5.708)  # tile N0_W80 (0° to -10°, -80° to -70°)
+    south = shapely.box(-72.5, -12.9, -72.498, -12.898)  # S10_W80: present
+    found = preflight(DataSources(catalog, data), [inside, inside, south])
+    (missing,) = found.missing
+    assert (missing.dataset_id, missing.tile, missing.plots) == ("jrc_gfc2020", "N0_W80", 2)
+    assert not missing.optional and found.affected == {"jrc_gfc2020": 2}
+    command = found.command(catalog.get("jrc_gfc2020"), data)
+    assert (
+        command
+        == f"eudr-check datasets download --dataset jrc_gfc2020 --tiles N0_W80 --datasets {data}"
+    )
+
+
+def test_check_uses_the_version_found_and_prints_the_preflight(tmp_path: Path) -> None:
+    data = _folder(tmp_path, drop_jrc="N0_W80")
+    out = tmp_path / "out"
+    done = run("check", PLOTS, "--datasets", data, "--out", out, "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "using GFC-2023-v1.11" in text and "the catalog names GFC-2024-v1.12" in text
+    assert "N0_W80" in text and "undetermined" in text
+    assert (
+        f"eudr-check datasets download --dataset jrc_gfc2020 --tiles N0_W80 --datasets {data}"
+        in done.stdout
+    )
+    manifest = json.loads((out / "cooperativa.manifest.json").read_text(encoding="utf-8"))
+    hansen = next(d for d in manifest["datasets"] if d["id"] == "hansen_gfc")
+    assert (hansen["version"], hansen["catalog_version"]) == ("GFC-2023-v1.11", "GFC-2024-v1.12")
+    assert {f["name"] for f in hansen["files"]} >= {"Hansen_GFC-2023-v1.11_lossyear_10S_080W.tif"}
+    html = (out / "cooperativa.summary.html").read_text(encoding="utf-8")
+    assert "the catalog names GFC-2024-v1.12" in html
+    # Strict: refused, exit 2, with the pin to use.
+    strict = run("check", PLOTS, "--datasets", data, "--out", tmp_path / "o2", "--strict-versions")
+    assert strict.returncode == 2
+    assert "--dataset-version hansen_gfc=GFC-2023-v1.11" in " ".join(strict.stderr.split())
+    assert not (tmp_path / "o2").exists()
+
+
+def test_datasets_only_reads_only_those_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = run("check", PLOTS, "--datasets", SAMPLE_DATA, "--out", out, "--lang", "en",
+               "--datasets-only", "hansen_gfc")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Not read (--datasets-only): jrc_gfc2020" in " ".join(done.stdout.split())
+    manifest = json.loads((out / "cooperativa.manifest.json").read_text(encoding="utf-8"))
+    assert [d["id"] for d in manifest["datasets"]] == ["hansen_gfc"]
+    assert {"jrc_gfc2020", "gfw_integrated_alerts"} <= set(manifest["datasets_not_read"])
+    bad = run("check", PLOTS, "--datasets", SAMPLE_DATA, "--out", out, "--datasets-only", "x")
+    assert bad.returncode == 2 and "--datasets-only x" in bad.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_a_wrong_data_folder_is_an_error_not_a_run_of_undetermined(
+    tmp_path: Path, kind: str
+) -> None:
+    folder = tmp_path / "datos"
+    if kind == "empty":
+        folder.mkdir()
+        (folder / "README.txt").write_text("nothing here")
+    out = tmp_path / "out"
+    done = run("check", PLOTS, "--datasets", folder, "--out", out, "--lang", "en")
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert (
+        str(folder) in message and "eudr-check datasets list --plots cooperativa.geojson" in message
+    )
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
