@@ -23,8 +23,10 @@ from eudr_check.engine import CheckRun, RunRecord
 from eudr_check.intake import read_plots
 from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.reasons import Reason, ReasonItem, Verdict
+from eudr_check.reports import map_png
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.reports.maps import map_file_name, render_plot_map
+from eudr_check.reports.plot_maps import MapMode
 from eudr_check.reports.results_csv import _cell
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.spatial import Bounds
@@ -236,15 +238,17 @@ def test_html_summary_escapes_and_speaks_both_languages(run: CheckRun, tmp_path:
     assert "Bourgoin" in es and "CC BY 4.0" in es  # licences ask for attribution
     assert "art. 2(6)" in es  # agroforestry note
     assert "sintético" not in es  # not the bundled sample data
-    assert es.count("<img ") == 3
+    assert es.count("<img ") == 2
     assert 'src="maps/cooperativa/P2.png"' in es and 'src="maps/cooperativa/P3.png"' in es
     assert "maps/cooperativa/P1" not in es
-    assert f'src="maps/cooperativa/{map_file_name("P4/ñ")}"' in es
+    # P4 lies where the rasters have no data: no empty picture, the reason in words.
+    assert "maps/cooperativa/P4" not in es and "Sin mapa: la ventana no muestra" in es
+    assert 'class="legend"' in es and es.count('class="swatch"') >= 10  # one legend for all
     assert "http://" not in es and "https://" not in es  # nothing external
 
     en = _reports(run, out, lang="en")["cooperativa.summary.html"].read_text(encoding="utf-8")
     assert 'lang="en"' in en and "Verdict" in en and "Deforestation-free" in en
-    assert "Veredicto" not in en and en.count("<img ") == 3
+    assert "Veredicto" not in en and en.count("<img ") == 2
 
 
 def test_html_warns_that_sample_data_is_synthetic(run: CheckRun, tmp_path: Path) -> None:
@@ -262,19 +266,33 @@ def _png_size(data: bytes) -> tuple[int, int]:
 def test_maps_are_small_valid_and_deterministic(run: CheckRun, tmp_path: Path) -> None:
     files = _reports(run, tmp_path / "out")
     maps = sorted(k for k in files if k.startswith("maps/"))
-    assert maps == sorted(
-        [
-            "maps/cooperativa/P2.png",
-            "maps/cooperativa/P3.png",
-            f"maps/cooperativa/{map_file_name('P4/ñ')}",
-        ]
-    )
+    # Flagged plots whose window shows something; P4 (no data there) gets none.
+    assert maps == ["maps/cooperativa/P2.png", "maps/cooperativa/P3.png"]
     for key in maps:
         data = files[key].read_bytes()
-        assert data.startswith(PNG_MAGIC) and len(data) < 150_000
-        assert _png_size(data) == (600, 600)
+        assert data.startswith(PNG_MAGIC) and len(data) < 20_000
+        assert _png_size(data) == (256, 256)
     again = _reports(run, tmp_path / "again")
     assert all(again[k].read_bytes() == files[k].read_bytes() for k in maps)
+    # --maps all: every plot on the rasters, free ones too; --maps none: no map at all.
+    every = sorted(k for k in _reports(run, tmp_path / "all", maps=MapMode.ALL)
+                   if k.startswith("maps/"))  # fmt: skip
+    assert "maps/cooperativa/P1.png" in every and set(maps) < set(every)
+    assert not [k for k in _reports(run, tmp_path / "none", maps=MapMode.NONE)
+                if k.startswith("maps/")]  # fmt: skip
+
+
+def test_a_report_map_shows_the_loss_pixels_in_their_year_colour(
+    run: CheckRun, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    files = _reports(run, tmp_path / "out")
+    image = Image.open(files["maps/cooperativa/P3.png"]).convert("RGB")
+    colours = {c for _, c in image.getcolors(maxcolors=4096) or []}
+    outline = tuple(int(map_png.COLOURS[5][i : i + 2], 16) for i in (1, 3, 5))
+    years = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in map_png.YEAR_COLOURS}
+    assert outline in colours and colours & years  # the outline and loss after 2020
 
 
 def test_map_render_twice_gives_the_same_bytes(run: CheckRun, tmp_path: Path) -> None:
@@ -343,8 +361,8 @@ def test_plots_without_a_usable_shape_get_no_raster_read(
                for pid in ("NOGEOM", "SOUTH")]  # fmt: skip
     run = _run("run-2", "bad.geojson", "", report, results, load_catalog(), tmp_path)
     files = _reports(run, tmp_path / "out", lang="en")
-    assert sorted(k for k in files if k.startswith("maps/")) == ["maps/bad/SOUTH.png"]
+    assert not [k for k in files if k.startswith("maps/")]  # off the globe: nothing to draw
     html = files["bad.summary.html"].read_text(encoding="utf-8")
-    assert html.count("<img ") == 1 and "Map not available." in html
+    assert html.count("<img ") == 0 and "No map:" in html
     doc = json.loads(files["bad.due_diligence.geojson"].read_text(encoding="utf-8"))
     assert doc["features"][0]["geometry"] is None

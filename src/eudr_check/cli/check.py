@@ -27,6 +27,7 @@ from eudr_check.cli.common import (
 from eudr_check.cli.errors import guard
 from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
+from eudr_check.reports.plot_maps import MapMode
 
 if TYPE_CHECKING:
     from eudr_check.datasets.catalog import Catalog
@@ -96,6 +97,12 @@ DaskAddress = Annotated[
     str | None,
     typer.Option("--dask-address", help="An existing Dask scheduler (EUDR_CHECK_DASK_ADDRESS)"),
 ]
+Maps = Annotated[
+    MapMode,
+    typer.Option(
+        "--maps", help="Maps: flagged (plots not free whose map shows something), all, none"
+    ),
+]
 StrictVersions = Annotated[
     bool,
     typer.Option(
@@ -149,6 +156,7 @@ def check_cmd(
     dask_address: DaskAddress = None,
     strict_versions: StrictVersions = False,
     datasets_only: DatasetsOnly = None,
+    maps: Maps = MapMode.FLAGGED,
 ) -> None:
     """Check every plot for deforestation after 31 Dec 2020 and write the due-diligence reports."""
     lang = language(lang_option)
@@ -192,7 +200,7 @@ def check_cmd(
         thresholds = RuleThresholds.from_yaml(rules) if rules is not None else RuleThresholds()
         options = ReadOptions.of(layer=layer, crs=crs, country=country)
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
-        reports = ReportSink(out_dir, lang=lang)
+        reports = ReportSink(out_dir, lang=lang, maps=maps)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=out, transient=True,

@@ -9,11 +9,13 @@ folder as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from eudr_check.datasets.reader import open_files
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine.record import CheckRun, RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
@@ -23,7 +25,7 @@ from eudr_check.reasons import Verdict
 from eudr_check.reports.due_diligence import DueDiligenceWriter
 from eudr_check.reports.html import HtmlSummaryWriter
 from eudr_check.reports.maps import map_file_name
-from eudr_check.reports.plot_maps import draw_plot_map, drawn_shape
+from eudr_check.reports.plot_maps import MapMode, drawn_shape, report_map
 from eudr_check.reports.records import PlotRecord, plot_records
 from eudr_check.reports.results_csv import ResultsCsvWriter
 from eudr_check.reports.staging import Staging
@@ -56,11 +58,13 @@ class ReportSink(Sink):
 
     def __init__(
         self, out_dir: Path, *, lang: Lang | str = Lang.ES,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int], None] | None = None, maps: MapMode = MapMode.FLAGGED,
     ) -> None:  # fmt: skip
         self.out_dir = Path(out_dir)
         self.lang = Lang.of(lang)
         self.progress = progress
+        self.map_mode = MapMode(maps)
+        self._files = contextlib.ExitStack()
         self.written: list[Path] = []
         self._staging: Staging | None = None
 
@@ -76,6 +80,8 @@ class ReportSink(Sink):
         self.geojson = DueDiligenceWriter(out / f"{self.stem}.due_diligence.geojson", staging)
         self.csv = ResultsCsvWriter(out / f"{self.stem}.results.csv", record.catalog, staging)
         self.html = HtmlSummaryWriter(out / f"{self.stem}.summary.html", self.lang, staging)
+        # The maps read the same tiles over and over: keep them open for the run.
+        self._files.enter_context(open_files())
         self.maps: dict[str, Path] = {}  # plot id -> its map (the first plot's, for twins)
         self.map_files: list[Path] = []
         self._names: set[str] = set()
@@ -92,7 +98,9 @@ class ReportSink(Sink):
     def _draw_maps(self, records: list[PlotRecord]) -> None:
         assert self._staging is not None
         for rec in records:
-            if rec.result.verdict is Verdict.DEFORESTATION_FREE:
+            if self.map_mode is MapMode.FLAGGED and (
+                rec.result.verdict is Verdict.DEFORESTATION_FREE
+            ):
                 continue
             shape = drawn_shape(rec, self.point_ha)
             if shape is None:
@@ -101,15 +109,19 @@ class ReportSink(Sink):
             # Duplicated ids, or ids differing only in case (one file on Windows and macOS).
             if name.lower() in self._names:
                 name = f"{name[:-4]}-{rec.index}.png"
-            self._names.add(name.lower())
+            png = report_map(self.sources, rec, shape, self.map_mode)
+            if png is None:
+                continue
             final = self.maps_dir / name
-            draw_plot_map(self.sources, rec, shape, self._staging.stage(final), self.lang)
+            self._staging.stage(final).write_bytes(png)
+            self._names.add(name.lower())
             self.maps.setdefault(rec.plot_id, final)
             self.map_files.append(final)
 
     def close(self, record: RunRecord) -> None:
         assert self._staging is not None
         reports = [self.geojson.finish(record), self.csv.finish(), self.html.finish(record)]
+        self._files.close()
         self._staging.commit()
         written = [*reports, *self.map_files]
         for old in self.stale - {p.resolve() for p in self.map_files}:
@@ -125,6 +137,7 @@ class ReportSink(Sink):
         log.info("reports for %s written to %s", record.input_name, self.out_dir)
 
     def abort(self, error: BaseException) -> None:
+        self._files.close()
         if self._staging is not None:
             for writer in (self.geojson, self.csv, self.html):
                 writer.discard()
@@ -133,10 +146,10 @@ class ReportSink(Sink):
 
 def write_check_reports(
     run: CheckRun, out_dir: Path, *, lang: Lang | str = Lang.ES,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None, maps: MapMode = MapMode.FLAGGED,
 ) -> list[Path]:  # fmt: skip
     """Every report of a finished in-memory run (see ReportSink); the paths, manifest last."""
-    sink = ReportSink(out_dir, lang=lang, progress=progress)
+    sink = ReportSink(out_dir, lang=lang, progress=progress, maps=maps)
     sink.open(run.record)
     try:
         sink.write(Delivered(0, 0, run.validation, run.results))

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
+from eudr_check.datasets.catalog import Role
 from eudr_check.engine.record import RunRecord
 from eudr_check.findings import finding_message
 from eudr_check.i18n import Lang, Text
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import Verdict, reason_message, verdict_name
+from eudr_check.reports import map_png
 from eudr_check.reports.records import PlotRecord
 from eudr_check.reports.staging import Staging
 
@@ -56,7 +58,21 @@ _T: dict[str, Text] = {
     "flagged": Text("Parcelas que requieren atención", "Plots that need attention"),
     "none_flagged": Text("Ninguna parcela requiere atención.", "No plot needs attention."),
     "map": Text("Mapa de la parcela {id}", "Map of plot {id}"),
-    "no_map": Text("Mapa no disponible.", "Map not available."),
+    "no_map": Text(
+        "Sin mapa: la ventana no muestra pérdida ni bosque, o no hay datos de pérdida aquí "
+        "(ver las estadísticas).",
+        "No map: the window shows no loss and no forest, or there is no loss data here (see the "
+        "statistics).",
+    ),
+    "legend": Text("Leyenda de los mapas", "Map legend"),
+    "loss_year": Text("Pérdida {year}", "Loss {year}"),
+    "loss_later": Text("Pérdida {year} y después", "Loss {year} and later"),
+    "map_note": Text(
+        "Cada mapa muestra la parcela (o el círculo de un punto) con un margen alrededor; un "
+        "píxel de la imagen toma el valor de la celda del ráster bajo su centro.",
+        "Each map shows the plot (or a point's circle) with a margin around it; an image pixel "
+        "takes the value of the raster cell under its centre.",
+    ),
     "stats": Text("Estadísticas por conjunto de datos", "Statistics per dataset"),
     "dataset": Text("Conjunto de datos", "Dataset"),
     "forest2020": Text("Bosque 2020 (ha, %)", "Forest 2020 (ha, %)"),
@@ -147,6 +163,9 @@ _NOTES: dict[str, Text] = {
 _CSP = "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
 
 _CSS = """
+.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;font-size:.9rem}
+.swatch{display:inline-block;width:1rem;height:1rem;margin-right:.35rem;vertical-align:-.15rem;
+border:1px solid #9e9e9e}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:2rem auto;
 max-width:70rem;padding:0 1rem;color:#212121;line-height:1.4}
 h1{font-size:1.6rem;margin-bottom:.3rem}h2{margin-top:2rem;border-bottom:2px solid #e0e0e0}
@@ -336,7 +355,27 @@ def _map_link(plot_id: str, maps: dict[str, Path], base: Path, lang: Lang) -> st
         return f"<p>{escape(_t('no_map', lang))}</p>"
     rel = Path(os.path.relpath(target, base)).as_posix()
     alt = escape(_t("map", lang, id=plot_id))
-    return f'<p><img src="{escape(quote(rel))}" alt="{alt}" width="600" height="600"></p>'
+    size = map_png.SIZE
+    return f'<p><img src="{escape(quote(rel))}" alt="{alt}" width="{size}" height="{size}"></p>'
+
+
+def _map_legend(run: RunRecord, lang: Lang) -> str:
+    """The one legend of every map (the images carry none)."""
+    loss = next((d for d in run.catalog.enabled if d.role is Role.FOREST_LOSS), None)
+    threshold = int(loss.encoding.get("treecover_threshold", 10)) if loss else 10
+    cutoff = run.catalog.cutoff_date.year
+    items = [(colour, text(lang, t=threshold, cutoff=cutoff))
+             for colour, text in map_png.LEGEND.values()]  # fmt: skip
+    years = map_png.YEAR_COLOURS
+    for n, colour in enumerate(years, start=1):
+        key = "loss_later" if n == len(years) else "loss_year"
+        items.append((colour, _t(key, lang, year=cutoff + n)))
+    swatches = "".join(
+        f'<li><span class="swatch" style="background:{c}"></span>{escape(label)}</li>'
+        for c, label in items
+    )
+    return (f'<h3>{escape(_t("legend", lang))}</h3><ul class="legend">{swatches}</ul>'
+            f"<p>{escape(_t('map_note', lang))}</p>")  # fmt: skip
 
 
 def _plot_section(rec: PlotRecord, lang: Lang, maps: dict[str, Path], base: Path) -> str:
@@ -446,7 +485,7 @@ class HtmlSummaryWriter:
             f"{_header(run, lang)}\n{sample}\n{_datasets(run, lang)}\n"
             f"{_counts(self._counts, lang)}\n<table>{_table_head(lang)}"
         )
-        middle = f"</table>\n<h2>{escape(_t('flagged', lang))}</h2>\n"
+        middle = f"</table>\n<h2>{escape(_t('flagged', lang))}</h2>\n{_map_legend(run, lang)}\n"
         none = "" if self._flagged else f"<p>{escape(_t('none_flagged', lang))}</p>"
         with self._staging.stage(self.path).open("w", encoding="utf-8", newline="") as out:
             out.write(head)

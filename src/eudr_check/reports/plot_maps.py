@@ -6,6 +6,7 @@ here, so both show the same picture from the same windows, title and notes.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ from eudr_check.datasets.catalog import Dataset, Role
 from eudr_check.datasets.reader import RasterWindow, read_window
 from eudr_check.datasets.sources import DataSources
 from eudr_check.i18n import Lang, Text
-from eudr_check.reasons import verdict_name
+from eudr_check.reasons import Verdict, verdict_name
+from eudr_check.reports import map_png
 from eudr_check.reports.maps import render_plot_map
 from eudr_check.reports.records import PlotRecord
 from eudr_check.spatial import Bounds
@@ -113,3 +115,39 @@ def draw_plot_map(
         note=note,
         credit=credit,
     )
+
+
+class MapMode(StrEnum):
+    """Which plots get a map in the check reports (`--maps`)."""
+
+    ALL = "all"  # every plot with a geometry
+    FLAGGED = "flagged"  # plots not deforestation-free whose map shows loss or forest
+    NONE = "none"
+
+
+def report_map(
+    sources: DataSources, rec: PlotRecord, shape: BaseGeometry, mode: MapMode
+) -> bytes | None:
+    """The report's small map of the plot (PNG bytes, see `map_png`); None when none is drawn:
+    mode NONE, a free plot in FLAGGED mode, or a window that would show nothing but background
+    (no loss, no forest, or no data at all: the HTML says so in words)."""
+    if mode is MapMode.NONE or (mode is MapMode.FLAGGED and
+                                rec.result.verdict is Verdict.DEFORESTATION_FREE):  # fmt: skip
+        return None
+    catalog = sources.catalog
+    ds = next((d for d in catalog.enabled if d.role is Role.FOREST_LOSS), None)
+    if ds is None or not on_earth(shape):
+        return None
+    view = map_png.view_bounds(shape, ds.pixel_deg)
+    if view.width * view.height / ds.pixel_deg**2 > MAX_WINDOW_PIXELS:
+        return None
+    loss = read_window(ds, "lossyear", view, sources.data_dir)
+    treecover = None
+    if "treecover2000" in ds.layers:
+        treecover = read_window(ds, "treecover2000", view, sources.data_dir)
+    threshold = int(ds.encoding.get("treecover_threshold", 10))
+    if mode is MapMode.FLAGGED and not map_png.shows_something(loss, treecover, threshold):
+        return None
+    cutoff_code = catalog.cutoff_date.year - int(ds.encoding.get("loss_year_base", 2000))
+    return map_png.render_png(shape, view, loss, treecover, threshold=threshold,
+                              cutoff_code=cutoff_code)  # fmt: skip
