@@ -82,32 +82,44 @@ def shows_something(loss: RasterWindow | None, treecover: RasterWindow | None,
     return bool(((treecover.data.astype(np.int32) >= threshold) & ~treecover.nodata).any())
 
 
+# Every eighth diagonal of the image: the hatching of no-data cells.
+_HATCHED = (np.add.outer(np.arange(SIZE), np.arange(SIZE)) % 8) == 0
+
+
+def _classes(loss: RasterWindow, treecover: RasterWindow | None, threshold: int,
+             cutoff_code: int) -> NDArray[np.uint8]:  # fmt: skip
+    """Palette index per window cell (small: the plot's cells), before sampling."""
+    codes = loss.data.astype(np.int32)
+    nodata = loss.nodata
+    out = np.full(codes.shape, _BACKGROUND, dtype=np.uint8)
+    if treecover is not None and treecover.data.shape == codes.shape:
+        forest = (treecover.data.astype(np.int32) >= threshold) & ~treecover.nodata
+        out[forest] = _FOREST
+    out[(codes > 0) & (codes <= cutoff_code)] = _OLD_LOSS
+    after = codes > cutoff_code
+    years = np.minimum(codes - cutoff_code - 1, len(YEAR_COLOURS) - 1)
+    out[after] = (_FIRST_YEAR + years[after]).astype(np.uint8)
+    out[nodata] = _NODATA
+    return out
+
+
 def render_png(
     shape: BaseGeometry, view: Bounds, loss: RasterWindow | None,
     treecover: RasterWindow | None, *, threshold: int, cutoff_code: int,
 ) -> bytes:  # fmt: skip
     """The map as PNG bytes (`view` from `view_bounds`; the windows must cover it)."""
-    index = np.full((SIZE, SIZE), _BACKGROUND, dtype=np.uint8)
-    if loss is not None:
+    if loss is None:
+        index = np.full((SIZE, SIZE), _BACKGROUND, dtype=np.uint8)
+    else:
         rows, cols = _sample(loss, view)
-        codes = loss.data[np.ix_(rows, cols)].astype(np.int32)
-        nodata = loss.nodata[np.ix_(rows, cols)]
-        if treecover is not None and treecover.data.shape == loss.data.shape:
-            cover = treecover.data[np.ix_(rows, cols)].astype(np.int32)
-            forest = (cover >= threshold) & ~treecover.nodata[np.ix_(rows, cols)]
-            index[forest & ~nodata] = _FOREST
-        index[(codes > 0) & (codes <= cutoff_code) & ~nodata] = _OLD_LOSS
-        after = (codes > cutoff_code) & ~nodata
-        years = np.minimum(codes - cutoff_code - 1, len(YEAR_COLOURS) - 1)
-        index[after] = (_FIRST_YEAR + years[after]).astype(np.uint8)
-        index[nodata] = _NODATA
-        i, j = np.indices((SIZE, SIZE))
-        index[nodata & ((i + j) % 8 == 0)] = _HATCH
+        index = _classes(loss, treecover, threshold, cutoff_code)[np.ix_(rows, cols)]
+        index[(index == _NODATA) & _HATCHED] = _HATCH
     image = Image.fromarray(index, mode="P")
     image.putpalette(_PALETTE)
     _outline(ImageDraw.Draw(image), shape, view)
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False, compress_level=6)
+    # Flat colours compress well at the fastest level; fixed, so the bytes never change.
+    image.save(buf, format="PNG", optimize=False, compress_level=1)
     return buf.getvalue()
 
 
