@@ -198,3 +198,13 @@ def test_degrees_minutes_seconds_in_a_spreadsheet_are_read(tmp_path: Path) -> No
     assert "hemisphere" in finding_message(unreadable["EJE"], "en")
     assert '"cinco sur"' in finding_message(unreadable["MAL"], "es")
     assert not any(f.code is Code.GEOMETRY_MISSING for f in report.findings)
+
+
+def test_export_traces_exits_1_when_nothing_could_be_exported(tmp_path: Path) -> None:
+    path = tmp_path / "mar.geojson"
+    doc = {"type": "FeatureCollection", "features": [_feature("SEA", _ring(-82.0, -8.0))]}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    done = _cli("export-traces", path, "--out", tmp_path / "eu", "--lang", "en")
+    assert done.returncode == 1
+    assert "No plot could be exported" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr

@@ -17,6 +17,7 @@ from eudr_check.cli.common import (
     LangOption,
     Layer,
     Rules,
+    err,
     language,
     out,
 )
@@ -35,6 +36,10 @@ _T = {
                "{ok} without problems, {warn} with warnings, {bad} with errors."),
     "fixhint": Text("{n} errores se pueden reparar con --fix.",
                     "{n} errors can be repaired with --fix."),
+    "nothing_exported": Text(
+        "Ninguna parcela se pudo exportar: corrija los errores listados en {excl} y repita.",
+        "No plot could be exported: fix the errors listed in {excl} and run again.",
+    ),
     "exported": Text(
         "{n} parcelas exportadas en {files} archivo(s); {left} excluidas (ver {excl}).",
         "{n} plots exported in {files} file(s); {left} left out (see {excl}).",
@@ -153,3 +158,6 @@ def export_traces_cmd(
             out.print(WRITTEN(lang, path=p))
         out.print(_T["exported"](lang, n=result.exported, files=len(result.files),
                                  left=result.left_out, excl=result.excluded.name))  # fmt: skip
+    if result.exported == 0:  # nothing the EU system could take: not a success
+        err.print(_T["nothing_exported"](lang, excl=result.excluded.name))
+        raise typer.Exit(EXIT_NOT_FIT)
