@@ -192,6 +192,7 @@ def test_results_csv_opens_with_accents_and_numbers(run: CheckRun, tmp_path: Pat
         "hansen_gfc_loss_2021_ha",
         "hansen_gfc_loss_2022_ha",
         "hansen_gfc_loss_2023_ha",
+        "hansen_gfc_loss_2024_ha",  # always up to the data's year (GFC-2024-v1.12)
     ]
     jrc = [
         "jrc_gfc2020_forest_2020_ha",
@@ -207,7 +208,8 @@ def test_results_csv_opens_with_accents_and_numbers(run: CheckRun, tmp_path: Pat
     ]
     assert frame.columns.tolist() == [
         "plot_id", "producer_name", "production_place", "commodity", "verdict", "verdict_es",
-        "area_ha", *hansen, *jrc, *alerts, "reasons_es", "reasons_en", "finding_codes"]  # fmt: skip
+        "verdict_en", "area_ha", *hansen, *jrc, *alerts, "reasons_es", "reasons_en",
+        "finding_codes"]  # fmt: skip
     for column in ("area_ha", *hansen, "jrc_gfc2020_forest_2020_ha"):
         assert frame[column].dtype == np.float64, column
     by_id = frame.set_index("plot_id")
@@ -215,6 +217,7 @@ def test_results_csv_opens_with_accents_and_numbers(run: CheckRun, tmp_path: Pat
     assert by_id.loc["P3", "hansen_gfc_loss_2022_ha"] == 0.5
     assert by_id.loc["P3", "hansen_gfc_forest_2020_pct"] == pytest.approx(100 * 4.8 / 4.9, 1e-3)
     assert by_id.loc["P2", "hansen_gfc_loss_2021_ha"] == 0.0
+    assert by_id.loc["P3", "verdict_en"] == "Deforestation detected"
     assert by_id.loc["P2", "gfw_integrated_alerts_alert_count"] == 2
     assert by_id.loc["P3", "producer_name"] == SCRIPT
     assert by_id.loc["P4/ñ", "reasons_en"].count(" | ") == 1

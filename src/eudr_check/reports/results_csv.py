@@ -5,15 +5,17 @@ CRLF line ends, every text cell quoted, numbers bare. That matches Windows' es-P
 Excel set to ';' lists opens it through Data > From Text/CSV, which detects the dialect. No
 "sep=," line: Excel then ignores the BOM and the accents break.
 
-The loss-by-year columns run from the year after the cut-off to the latest year any plot
-shows, so rows are kept as their values (one JSON line each, in the staging folder) until the
-run ends and the columns are known.
+The loss-by-year columns run from the year after the cut-off to the last year of the loss
+data (2024 for Hansen GFC-2024-v1.12, named by its version), always, so files of different runs
+line up; a later year a plot shows (a catalog that names its data otherwise) adds columns. Rows
+are kept as their values (one JSON line each, in the staging folder) until the run ends.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,7 @@ class ResultsCsvWriter:
                 rec.commodity,
                 r.verdict.value,
                 verdict_name(r.verdict, Lang.ES),
+                verdict_name(r.verdict, Lang.EN),
                 _round(r.area_ha, 4),
             ]
             per_dataset = []
@@ -119,16 +122,27 @@ class ResultsCsvWriter:
             row = {"head": head, "datasets": per_dataset, "tail": tail}
             self._part.write(json.dumps(row, ensure_ascii=False) + "\n")
 
+    @staticmethod
+    def _data_year(ds: Dataset) -> int:
+        """The last year of loss a loss dataset can show: the year in its version
+        (GFC-2024-v1.12: 2024); 0 for other datasets or a version naming no year."""
+        if ds.role is not Role.FOREST_LOSS:
+            return 0
+        found = re.search(r"(?<!\d)(20\d\d)(?!\d)", ds.version)
+        return int(found.group(1)) if found else 0
+
     def _years(self, ds: Dataset) -> list[int]:
-        """The year after the cut-off up to the latest year any plot shows (empty if none)."""
-        latest = self._latest[ds.id]
+        """The year after the cut-off up to the data's last year, or a later year a plot shows."""
+        if ds.role is Role.ALERTS:
+            return []
+        latest = max(self._latest[ds.id], self._data_year(ds))
         return list(range(self.first_year, latest + 1)) if latest >= self.first_year else []
 
     def finish(self) -> Path:
         self._part.close()
         years = {ds.id: self._years(ds) for ds in self.datasets}
         header = ["plot_id", "producer_name", "production_place", "commodity", "verdict",
-                  "verdict_es", "area_ha"]  # fmt: skip
+                  "verdict_es", "verdict_en", "area_ha"]  # fmt: skip
         for ds in self.datasets:
             header += _dataset_columns(ds, years[ds.id])
         header += ["reasons_es", "reasons_en", "finding_codes"]
