@@ -98,6 +98,7 @@ def test_check_uses_the_version_found_and_prints_the_preflight(tmp_path: Path) -
     text = " ".join(done.stdout.split())
     assert "using GFC-2023-v1.11" in text and "the catalog names GFC-2024-v1.12" in text
     assert "N0_W80" in text and "undetermined" in text
+    assert "Why plots are undetermined:" in text and "without tiles: fetch them" in text
     assert (
         f"eudr-check datasets download --dataset jrc_gfc2020 --tiles N0_W80 --datasets {data}"
         in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,6 +26,7 @@ from eudr_check.cli.common import (
     out,
 )
 from eudr_check.cli.errors import guard
+from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
 from eudr_check.reports.plot_maps import MapMode
@@ -78,6 +80,29 @@ _T = {
     "pre_undetermined": Text("indeterminadas", "undetermined"),
     "pre_optional": Text("sin esa evidencia", "without that evidence"),
     "pre_fetch": Text("Para descargarlas:", "To fetch them:"),
+    "why_title": Text("Por qué quedaron indeterminadas:", "Why plots are undetermined:"),
+    "why_geometry_error": Text(
+        "{n} con errores de geometría: vea y repare con eudr-check validate {file} --fix --out DIR",
+        "{n} with geometry errors: see and repair with eudr-check validate {file} --fix --out DIR",
+    ),
+    "why_missing_tile": Text(
+        "{n} sin teselas: descárguelas con los comandos de arriba",
+        "{n} without tiles: fetch them with the commands above",
+    ),
+    "why_dataset_unreadable": Text(
+        "{n} con un archivo de datos ilegible: vuelva a descargarlo (eudr-check datasets list)",
+        "{n} with an unreadable data file: download it again (eudr-check datasets list)",
+    ),
+    "why_no_data": Text(
+        "{n} donde los mapas no tienen datos (nubes, o fuera del recorte): otro conjunto de datos "
+        "o una verificación en campo",
+        "{n} where the maps have no data (clouds, or outside the clip): another dataset or a "
+        "field check",
+    ),
+    "why_too_large": Text(
+        "{n} demasiado grandes para una parcela: revise sus coordenadas",
+        "{n} too large for a farm plot: check their coordinates",
+    ),
     "pre_no_source": Text(
         "{dataset}: sin fuente de descarga en el catálogo; obténgalas a mano.",
         "{dataset}: no download source in the catalog; fetch them by hand.",
@@ -201,6 +226,7 @@ def check_cmd(
         options = ReadOptions.of(layer=layer, crs=crs, country=country)
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
         reports = ReportSink(out_dir, lang=lang, maps=maps)
+        why = _Undetermined()
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=out, transient=True,
@@ -218,10 +244,11 @@ def check_cmd(
                         _print_preflight(bar.console, found, sources, catalog_file, lang)
 
                 record = run_check(
-                    plots, sources, executor=executor, sinks=[reports], rules=thresholds,
+                    plots, sources, executor=executor, sinks=[reports, why], rules=thresholds,
                     progress=lambda n: bar.advance(task, n), inspect=inspect,
                 )  # fmt: skip
         _print_verdicts(record, file, lang)
+        _print_undetermined(why.reasons, file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
         out.print(_T["datasets"](lang, items=escape(used)))
         if datasets_only:
@@ -230,6 +257,29 @@ def check_cmd(
         for path in reports.written:
             if path.suffix != ".png":
                 out.print(WRITTEN(lang, path=path))
+
+
+class _Undetermined(Sink):
+    """Counts the reasons of undetermined plots, for the closing summary."""
+
+    wants_reused = False
+
+    def __init__(self) -> None:
+        self.reasons: Counter[str] = Counter()
+
+    def write(self, batch: Delivered) -> None:
+        for result in batch.results:
+            if result.verdict.value == "undetermined":
+                self.reasons.update({r.code.value for r in result.reasons})
+
+
+def _print_undetermined(counts: Counter[str], file: Path, lang: Lang) -> None:
+    shown = [(code, n) for code, n in counts.most_common() if f"why_{code}" in _T]
+    if not shown:
+        return
+    out.print(_T["why_title"](lang))
+    for code, n in shown:
+        out.print("  " + _T[f"why_{code}"](lang, n=n, file=escape(file.name)), soft_wrap=True)
 
 
 def _only(catalog: Catalog, names: list[str], lang: Lang) -> Catalog:
