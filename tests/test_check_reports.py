@@ -369,3 +369,29 @@ def test_plots_without_a_usable_shape_get_no_raster_read(
     assert html.count("<img ") == 0 and "No map:" in html
     doc = json.loads(files["bad.due_diligence.geojson"].read_text(encoding="utf-8"))
     assert doc["features"][0]["geometry"] is None
+
+
+def test_a_large_summary_is_an_index_with_pages_by_verdict(
+    run: CheckRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eudr_check.reports import html as html_mod
+
+    monkeypatch.setattr(html_mod, "PAGE_ROWS", 1)  # as if the run had thousands of plots
+    monkeypatch.setattr(html_mod, "PAGE_SECTIONS", 1)
+    files = _reports(run, tmp_path / "out", lang="en")
+    pages = sorted(k for k in files if k.startswith("cooperativa.summary."))
+    assert "cooperativa.summary.html" in pages
+    assert "cooperativa.summary.deforestation_detected-0001.html" in pages
+    assert "cooperativa.summary.needs_review-maps-0001.html" in pages
+    assert "cooperativa.summary.deforestation_free-maps-0001.html" not in pages  # none drawn
+    index = files["cooperativa.summary.html"].read_text(encoding="utf-8")
+    # The first page's table starts with the most severe plot, and links every page.
+    assert "The first 1 plots, most severe first" in index
+    first_row = index.split("most severe first")[1]
+    assert "Deforestation detected" in first_row.split("</tr>")[1]
+    for name in (p for p in pages if p != "cooperativa.summary.html"):
+        assert f'href="{name}"' in index
+        page = files[name].read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and 'href="cooperativa.summary.html"' in page
+    manifest = json.loads(files["cooperativa.manifest.json"].read_text(encoding="utf-8"))
+    assert set(pages) <= set(manifest["outputs"])

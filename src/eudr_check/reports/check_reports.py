@@ -120,7 +120,7 @@ class ReportSink(Sink):
 
     def close(self, record: RunRecord) -> None:
         assert self._staging is not None
-        reports = [self.geojson.finish(record), self.csv.finish(), self.html.finish(record)]
+        reports = [self.geojson.finish(record), self.csv.finish(), *self.html.finish(record)]
         self._files.close()
         self._staging.commit()
         written = [*reports, *self.map_files]

@@ -7,10 +7,11 @@ relative links. Every value from an uploaded file goes through `html.escape`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import os
-import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from html import escape
 from pathlib import Path
 from typing import IO
@@ -56,6 +57,14 @@ _T: dict[str, Text] = {
     "verdict": Text("Veredicto", "Verdict"),
     "reasons": Text("Motivos", "Reasons"),
     "flagged": Text("Parcelas que requieren atención", "Plots that need attention"),
+    "pages": Text("Páginas por veredicto", "Pages by verdict"),
+    "table_pages": Text("Tabla", "Table"),
+    "map_pages": Text("Detalle y mapas", "Details and maps"),
+    "first_rows": Text(
+        "Las {n} primeras parcelas, las más graves primero",
+        "The first {n} plots, most severe first",
+    ),
+    "back": Text("← Volver al resumen", "← Back to the summary"),
     "none_flagged": Text("Ninguna parcela requiere atención.", "No plot needs attention."),
     "map": Text("Mapa de la parcela {id}", "Map of plot {id}"),
     "no_map": Text(
@@ -448,16 +457,27 @@ def _footer(run: RunRecord, lang: Lang) -> str:
     )
 
 
+# The most severe first: what needs acting on is on the first page.
+SEVERITY = (Verdict.DEFORESTATION_DETECTED, Verdict.UNDETERMINED, Verdict.NEEDS_REVIEW,
+            Verdict.DEFORESTATION_FREE)  # fmt: skip
+PAGE_ROWS = 500  # table rows per page
+PAGE_SECTIONS = 100  # flagged plots (with their maps) per page
+
+
 class HtmlSummaryWriter:
-    """`<stem>.summary.html`: the table of every plot and a section per flagged plot, kept in
-    the staging folder as batches come, put together when the run ends."""
+    """`<stem>.summary.html`: the counts, the plot table (most severe first) and a section per
+    flagged plot, kept in the staging folder by verdict as batches come, put together when the
+    run ends. Up to PAGE_ROWS plots it is one page; beyond, the summary is an index (counts, the
+    first page of the table, links) and the rest is in pages beside it,
+    `<stem>.summary.<verdict>-<n>.html` (table) and `<stem>.summary.<verdict>-maps-<n>.html`
+    (sections), each a few hundred KB whatever the size of the run: a filter by verdict."""
 
     def __init__(self, path: Path, lang: Lang, staging: Staging) -> None:
         self.path = path
         self._staging = staging
         self.lang = lang
-        self._rows = staging.part("summary.rows")
-        self._sections = staging.part("summary.sections")
+        self._rows = {v: staging.part(f"summary.rows.{v.value}") for v in SEVERITY}
+        self._sections = {v: staging.part(f"summary.sections.{v.value}") for v in SEVERITY}
         self._counts: Counter[Verdict] = Counter()
         self._flagged = 0
 
@@ -465,41 +485,106 @@ class HtmlSummaryWriter:
         """A batch of plots; `maps` holds the final path of each flagged plot's map so far."""
         base = self.path.parent
         self._counts.update(r.result.verdict for r in records)
-        self._rows.write("".join(_table_rows(records, self.lang)))
-        for rec in records:
-            if rec.result.verdict is not Verdict.DEFORESTATION_FREE:
-                self._sections.write(_plot_section(rec, self.lang, maps, base))
+        for rec, row in zip(records, _table_rows(records, self.lang), strict=True):
+            verdict = rec.result.verdict
+            self._rows[verdict].write(json.dumps(row) + "\n")  # one line per row, any text
+            if verdict is not Verdict.DEFORESTATION_FREE:
+                self._sections[verdict].write(
+                    json.dumps(_plot_section(rec, self.lang, maps, base)) + "\n"
+                )
                 self._flagged += 1
 
-    def finish(self, run: RunRecord) -> Path:
-        self._rows.close()
-        self._sections.close()
+    def _close_parts(self) -> None:
+        for part in (*self._rows.values(), *self._sections.values()):
+            part.close()
+
+    def _items(self, parts: dict[Verdict, IO[str]], verdict: Verdict) -> Iterator[str]:
+        with Path(parts[verdict].name).open(encoding="utf-8") as src:
+            for line in src:
+                yield json.loads(line)
+
+    def _page_name(self, verdict: Verdict, kind: str, n: int) -> str:
+        stem = self.path.name.removesuffix(".html")
+        return f"{stem}.{verdict.value}{kind}-{n:04d}.html"
+
+    def finish(self, run: RunRecord) -> list[Path]:
+        """The summary (first) and its pages."""
+        self._close_parts()
         lang = self.lang
-        sample = _sample_note(run, lang)
+        total = sum(self._counts.values())
+        if total <= PAGE_ROWS and self._flagged <= PAGE_SECTIONS:
+            rows = [r for v in SEVERITY for r in self._items(self._rows, v)]
+            sections = [x for v in SEVERITY for x in self._items(self._sections, v)]
+            body = self._table(rows) + self._flagged_part(run, sections)
+            self._write(self.path, run, _overview(run, self._counts, lang) + body)
+            return [self.path]
+        written = [self.path]
+        links: list[str] = []
+
+        def flagged(items: list[str]) -> str:
+            return self._flagged_part(run, items)
+
+        for verdict in SEVERITY:
+            pages = self._pages(run, verdict, self._rows, "", PAGE_ROWS, self._table)
+            maps = self._pages(run, verdict, self._sections, "-maps", PAGE_SECTIONS, flagged)
+            written += pages + maps
+            links.append(_nav_row(verdict, self._counts.get(verdict, 0), pages, maps, lang))
+        first = [
+            r for v in SEVERITY for r in itertools.islice(self._items(self._rows, v), PAGE_ROWS)
+        ][:PAGE_ROWS]
+        heads = _head_row([_t(k, lang) for k in ("verdict", "plots", "table_pages", "map_pages")])
+        nav = f"<h2>{escape(_t('pages', lang))}</h2><table>{heads}{''.join(links)}</table>"
+        shown = escape(_t("first_rows", lang, n=len(first)))
+        first_page = f"<h2>{shown}</h2>" + self._table(first)
+        self._write(self.path, run, _overview(run, self._counts, lang) + nav + first_page)
+        return written
+
+    def _pages(self, run: RunRecord, verdict: Verdict, parts: dict[Verdict, IO[str]], kind: str,
+               size: int, render: Callable[[list[str]], str]) -> list[Path]:  # fmt: skip
+        pages: list[Path] = []
+        items = self._items(parts, verdict)
+        while chunk := list(itertools.islice(items, size)):
+            page = self.path.with_name(self._page_name(verdict, kind, len(pages) + 1))
+            home = escape(quote(self.path.name))
+            back = f'<p><a href="{home}">{escape(_t("back", self.lang))}</a></p>'
+            title = f"<h2>{escape(verdict_name(verdict, self.lang))} · {len(pages) + 1}</h2>"
+            self._write(page, run, back + title + render(chunk))
+            pages.append(page)
+        return pages
+
+    def _table(self, rows: list[str]) -> str:
+        return f"<table>{_table_head(self.lang)}{''.join(rows)}</table>"
+
+    def _flagged_part(self, run: RunRecord, sections: list[str]) -> str:
+        lang = self.lang
+        none = "" if self._flagged else f"<p>{escape(_t('none_flagged', lang))}</p>"
+        return (f"\n<h2>{escape(_t('flagged', lang))}</h2>\n{_map_legend(run, lang)}\n"
+                + "".join(sections) + none)  # fmt: skip
+
+    def _write(self, path: Path, run: RunRecord, body: str) -> None:
+        lang = self.lang
         title = escape(f"{_t('title', lang)}: {_subject(run)}")
         head = (
             f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
             f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f"{_header(run, lang)}\n{sample}\n{_datasets(run, lang)}\n"
-            f"{_counts(self._counts, lang)}\n<table>{_table_head(lang)}"
         )
-        middle = f"</table>\n<h2>{escape(_t('flagged', lang))}</h2>\n{_map_legend(run, lang)}\n"
-        none = "" if self._flagged else f"<p>{escape(_t('none_flagged', lang))}</p>"
-        with self._staging.stage(self.path).open("w", encoding="utf-8", newline="") as out:
-            out.write(head)
-            _copy(Path(self._rows.name), out)
-            out.write(middle)
-            _copy(Path(self._sections.name), out)
-            out.write(f"{none}\n{_footer(run, lang)}\n</body>\n</html>\n")
-        return self.path
+        with self._staging.stage(path).open("w", encoding="utf-8", newline="") as out:
+            out.write(head + body + f"\n{_footer(run, lang)}\n</body>\n</html>\n")
 
     def discard(self) -> None:
-        self._rows.close()
-        self._sections.close()
+        self._close_parts()
 
 
-def _copy(part: Path, out: IO[str]) -> None:
-    with part.open(encoding="utf-8", newline="") as src:
-        shutil.copyfileobj(src, out)
+def _overview(run: RunRecord, counts: Counter[Verdict], lang: Lang) -> str:
+    return (f"{_header(run, lang)}\n{_sample_note(run, lang)}\n{_datasets(run, lang)}\n"
+            f"{_counts(counts, lang)}\n")  # fmt: skip
+
+
+def _nav_row(verdict: Verdict, n: int, pages: list[Path], maps: list[Path], lang: Lang) -> str:
+    def links(paths: list[Path]) -> str:
+        return " ".join(f'<a href="{escape(quote(p.name))}">{i}</a>'
+                        for i, p in enumerate(paths, start=1)) or "-"  # fmt: skip
+
+    return _cells([_badge(verdict, lang, ""), str(n), links(pages), links(maps)])
