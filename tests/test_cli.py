@@ -193,3 +193,14 @@ def test_check_on_two_dask_workers_gives_the_same_csv(tmp_path: Path) -> None:
     assert serial.returncode == 0 and parallel.returncode == 0, parallel.stderr
     name = "cooperativa.results.csv"
     assert (tmp_path / "serial" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+
+
+def test_findings_csv_speaks_the_readers_language(tmp_path: Path) -> None:
+    path = _file(tmp_path, feature(poly(square(-82.0, -8.0)), ProducerCountry=None))
+    run("validate", path, "--out", tmp_path / "es")
+    run("validate", path, "--out", tmp_path / "en", "--lang", "en")
+    es = (tmp_path / "es" / "socios.findings.csv").read_text(encoding="utf-8-sig")
+    en = (tmp_path / "en" / "socios.findings.csv").read_text(encoding="utf-8-sig")
+    assert es.splitlines()[0].startswith("archivo,fila_o_elemento,parcela,codigo,gravedad")
+    assert en.splitlines()[0].startswith("file,row_or_feature,plot_id,code,severity")
+    assert ",error,no," in es and ",error,no," in en and "True" not in es + en

@@ -125,7 +125,7 @@ def validate_cmd(
         report = read_and_validate(file, fix, country, crs, layer, rules)
         _print_summary(report, file, lang)
         target = out_dir or Path.cwd()
-        written = write_findings(report, file, target)
+        written = write_findings(report, file, target, lang)
         if fix:
             written.append(write_fixed(report, file, target))
         for p in written:

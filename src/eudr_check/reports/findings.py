@@ -9,6 +9,7 @@ from typing import Any
 from eudr_check import __version__
 from eudr_check.fileio import write_text
 from eudr_check.findings import finding_record
+from eudr_check.i18n import Lang, Text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport, as_frame
 
@@ -24,12 +25,36 @@ def summary(report: ValidationReport) -> dict[str, Any]:
     }
 
 
-def write_findings(report: ValidationReport, source: Path, out_dir: Path) -> list[Path]:
+# Column headings of findings.csv in the reader's language (the JSON keeps the codes).
+HEADINGS = {
+    "source_file": Text("archivo", "file"),
+    "source_index": Text("fila_o_elemento", "row_or_feature"),
+    "plot_id": Text("parcela", "plot_id"),
+    "code": Text("codigo", "code"),
+    "severity": Text("gravedad", "severity"),
+    "fixable": Text("reparable", "fixable"),
+    "related_plot_id": Text("parcela_relacionada", "related_plot_id"),
+    "message_es": Text("mensaje_es", "message_es"),
+    "message_en": Text("mensaje_en", "message_en"),
+}
+_YES_NO = {True: Text("sí", "yes"), False: Text("no", "no")}
+_SEVERITY = {"error": Text("error", "error"), "warning": Text("aviso", "warning"),
+             "repaired": Text("reparado", "repaired")}  # fmt: skip
+
+
+def write_findings(
+    report: ValidationReport, source: Path, out_dir: Path, lang: Lang | str = Lang.ES
+) -> list[Path]:
     stem = source.stem
     csv_path = out_dir / f"{stem}.findings.csv"
     json_path = out_dir / f"{stem}.findings.json"
+    frame = as_frame(report.findings)
+    frame["fixable"] = [_YES_NO[bool(v)](lang) for v in frame["fixable"]]
+    frame["severity"] = [_SEVERITY[str(v)](lang) if str(v) in _SEVERITY else v
+                         for v in frame["severity"]]  # fmt: skip
+    frame.columns = [HEADINGS[c](lang) if c in HEADINGS else c for c in frame.columns]
     # UTF-8 with BOM: Excel then shows ñ and accents correctly.
-    write_text(csv_path, as_frame(report.findings).to_csv(index=False), encoding="utf-8-sig")
+    write_text(csv_path, frame.to_csv(index=False), encoding="utf-8-sig")
     doc = {
         "tool": "eudr-check",
         "version": __version__,
