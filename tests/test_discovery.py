@@ -146,3 +146,11 @@ def test_a_wrong_data_folder_is_an_error_not_a_run_of_undetermined(
     )
     assert "Traceback" not in done.stderr
     assert not out.exists()
+
+
+def test_datasets_list_shows_the_versions_present(tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    done = run("datasets", "list", "--datasets", data, "--lang", "en")
+    text = " ".join(done.stdout.split())
+    assert "hansen_gfc: versions in the folder: GFC-2023-v1.11 (2 tile(s))" in text
+    assert "(the catalog names GFC-2024-v1.12)" in text

@@ -96,6 +96,9 @@ _T: dict[str, Text] = {
                       "(optional: its absence does not block a verdict)"),
     "missing_total": Text("Faltan {n} tesela(s) necesarias.", "{n} needed tile(s) are missing."),
     "mb": Text("MB", "MB"),
+    "versions": Text("{dataset}: versiones en la carpeta: {items} (el catálogo pide {version})",
+                     "{dataset}: versions in the folder: {items} (the catalog names {version})"),
+    "tiles_n": Text("{n} tesela(s)", "{n} tile(s)"),
 }  # fmt: skip
 
 
@@ -289,9 +292,23 @@ def _print_dataset(dataset: Dataset, statuses: list[TileStatus], setup: _Setup,
         if not rows:
             table.add_row(t("none", lang), "", "", *([""] if with_needed else []))
         out.print(table)
+    _print_versions(dataset, setup, lang)
     missing = sorted({s.tile for s in statuses if s.missing})
     if missing:
         _print_fetch_command(dataset, missing, setup, lang)
+
+
+def _print_versions(dataset: Dataset, setup: _Setup, lang: Lang) -> None:
+    """Every version present by the product's names, newest first, when not just the catalog's."""
+    from eudr_check.datasets.discovery import present_versions, version_key
+
+    present = present_versions(dataset, setup.data_dir)
+    if not present or set(present) == {dataset.version}:
+        return
+    items = ", ".join(f"{v} ({t('tiles_n', lang, n=len(present[v]))})"
+                      for v in sorted(present, key=version_key, reverse=True))  # fmt: skip
+    out.print(t("versions", lang, dataset=dataset.id, items=escape(items),
+                version=escape(dataset.version)), soft_wrap=True)  # fmt: skip
 
 
 _STYLE = {Checksum.OK: "green", Checksum.UNKNOWN: "yellow", Checksum.MISMATCH: "bold red"}
