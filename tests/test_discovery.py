@@ -109,6 +109,13 @@ def test_check_uses_the_version_found_and_prints_the_preflight(tmp_path: Path) -
     assert {f["name"] for f in hansen["files"]} >= {"Hansen_GFC-2023-v1.11_lossyear_10S_080W.tif"}
     html = (out / "cooperativa.summary.html").read_text(encoding="utf-8")
     assert "the catalog names GFC-2024-v1.12" in html
+    # Plots under the missing JRC tile: "no data", never 0.00 ha of forest.
+    assert "jrc_gfc2020 V3</td><td>no data</td>" in html
+    import csv
+
+    with (out / "cooperativa.results.csv").open(encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["jrc_gfc2020_nodata_pct"] == "100.0"]
+    assert rows and all(r["jrc_gfc2020_forest_2020_ha"] == "" for r in rows)
     # Strict: refused, exit 2, with the pin to use.
     strict = run("check", PLOTS, "--datasets", data, "--out", tmp_path / "o2", "--strict-versions")
     assert strict.returncode == 2

@@ -64,6 +64,7 @@ _T: dict[str, Text] = {
         "Las {n} primeras parcelas, las más graves primero",
         "The first {n} plots, most severe first",
     ),
+    "no_data_cell": Text("sin datos", "no data"),
     "back": Text("← Volver al resumen", "← Back to the summary"),
     "none_flagged": Text("Ninguna parcela requiere atención.", "No plot needs attention."),
     "map": Text("Mapa de la parcela {id}", "Map of plot {id}"),
@@ -331,6 +332,13 @@ def _table_rows(records: Sequence[PlotRecord], lang: Lang) -> list[str]:
 
 
 def _stats_row(s: DatasetStats, lang: Lang) -> str:
+    if s.nodata_fraction >= 1.0 or s.error:  # nothing was measured: never show it as 0
+        missing = escape(_t("no_data_cell", lang))
+        notes = [*([_t("missing", lang, tiles=", ".join(s.missing_tiles))]
+                   if s.missing_tiles else []), *([s.error] if s.error else [])]  # fmt: skip
+        return _cells([f"{escape(s.dataset_id)} {escape(s.version)}", missing, missing, missing,
+                       _num(100 * s.nodata_fraction, 1), missing, escape("; ".join(notes))],
+                      numeric=frozenset({4}))  # fmt: skip
     forest = "–"
     if s.forest_2020_ha is not None:
         share = s.forest_2020_fraction

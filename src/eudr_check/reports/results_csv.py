@@ -57,6 +57,10 @@ def _pct(fraction: float | None) -> float | None:
     return None if fraction is None else _round(100 * fraction, 2)
 
 
+# Stands in a row's loss-by-year for "no data over the whole plot": the year cells stay empty.
+_UNMEASURED = "unmeasured"
+
+
 def _dataset_columns(ds: Dataset, years: list[int]) -> list[str]:
     if ds.role is Role.ALERTS:
         return [
@@ -72,6 +76,10 @@ def _dataset_cells(ds: Dataset, s: DatasetStats | None) -> tuple[list[Cell], dic
     if s is None:
         return [], {}
     nodata = _pct(s.nodata_fraction)
+    if s.nodata_fraction >= 1.0 or s.error:  # nothing measured: empty cells, never 0
+        empty: list[Cell] = [nodata, None, None, None] if ds.role is Role.ALERTS else [
+            None, None, None, nodata]  # fmt: skip
+        return empty, {_UNMEASURED: 1.0}
     if ds.role is Role.ALERTS:
         return [nodata, s.alert_count, _round(s.alert_area_ha, 4), s.alert_latest], {}
     cells: list[Cell] = [
@@ -111,7 +119,8 @@ class ResultsCsvWriter:
             for ds in self.datasets:
                 cells, by_year = _dataset_cells(ds, r.stats_for(ds.id))
                 if by_year:
-                    self._latest[ds.id] = max(self._latest[ds.id], *map(int, by_year))
+                    years = [int(y) for y in by_year if y.isdigit()]
+                    self._latest[ds.id] = max(self._latest[ds.id], 0, *years)
                 per_dataset.append([cells, by_year])
             codes = dict.fromkeys(f.code.value for f in rec.findings)
             tail: list[Cell] = [
@@ -164,7 +173,9 @@ class ResultsCsvWriter:
                 continue
             cells += values
             if ds.role is not Role.ALERTS:
-                cells += [_round(by_year.get(str(y), 0.0), 4) for y in wanted]
+                unmeasured = _UNMEASURED in by_year  # no data over the whole plot
+                cells += [None if unmeasured else _round(by_year.get(str(y), 0.0), 4)
+                          for y in wanted]  # fmt: skip
         return cells + list(row["tail"])
 
     def discard(self) -> None:
