@@ -395,3 +395,15 @@ def test_a_large_summary_is_an_index_with_pages_by_verdict(
         assert page.startswith("<!DOCTYPE html>") and 'href="cooperativa.summary.html"' in page
     manifest = json.loads(files["cooperativa.manifest.json"].read_text(encoding="utf-8"))
     assert set(pages) <= set(manifest["outputs"])
+
+
+def test_results_csv_in_the_european_excel_dialect(run: CheckRun, tmp_path: Path) -> None:
+    from eudr_check.reports.results_csv import CsvDialect
+
+    plain = _reports(run, tmp_path / "a")["cooperativa.results.csv"]
+    eu = _reports(run, tmp_path / "b", csv_dialect=CsvDialect.EXCEL_EU)["cooperativa.results.csv"]
+    a = pd.read_csv(plain, encoding="utf-8-sig")
+    b = pd.read_csv(eu, encoding="utf-8-sig", sep=";", decimal=",")
+    pd.testing.assert_frame_equal(a, b)  # the same table, spelled for another Excel
+    text = eu.read_text(encoding="utf-8-sig")
+    assert ";4,9123;" in text and "4.9123" not in text

@@ -30,6 +30,7 @@ from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
 from eudr_check.reports.plot_maps import MapMode
+from eudr_check.reports.results_csv import CsvDialect
 
 if TYPE_CHECKING:
     from eudr_check.datasets.catalog import Catalog
@@ -139,6 +140,12 @@ DatasetsOnly = Annotated[
     list[str] | None,
     typer.Option("--datasets-only", help="Read only these datasets (repeatable), e.g. hansen_gfc"),
 ]
+Dialect = Annotated[
+    CsvDialect,
+    typer.Option(
+        "--csv-dialect", help="results.csv: excel (',' and '.') or excel-eu (';' and decimal comma)"
+    ),
+]
 Versions = Annotated[
     list[str] | None,
     typer.Option("--dataset-version", help="Override a version, e.g. hansen_gfc=GFC-2025-v1.13"),
@@ -182,6 +189,7 @@ def check_cmd(
     strict_versions: StrictVersions = False,
     datasets_only: DatasetsOnly = None,
     maps: Maps = MapMode.FLAGGED,
+    csv_dialect: Dialect = CsvDialect.EXCEL,
 ) -> None:
     """Check every plot for deforestation after 31 Dec 2020 and write the due-diligence reports."""
     lang = language(lang_option)
@@ -225,7 +233,7 @@ def check_cmd(
         thresholds = RuleThresholds.from_yaml(rules) if rules is not None else RuleThresholds()
         options = ReadOptions.of(layer=layer, crs=crs, country=country)
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
-        reports = ReportSink(out_dir, lang=lang, maps=maps)
+        reports = ReportSink(out_dir, lang=lang, maps=maps, csv_dialect=csv_dialect)
         why = _Undetermined()
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

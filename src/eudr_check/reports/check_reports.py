@@ -27,7 +27,7 @@ from eudr_check.reports.html import HtmlSummaryWriter
 from eudr_check.reports.maps import map_file_name
 from eudr_check.reports.plot_maps import MapMode, drawn_shape, report_map
 from eudr_check.reports.records import PlotRecord, plot_records
-from eudr_check.reports.results_csv import ResultsCsvWriter
+from eudr_check.reports.results_csv import CsvDialect, ResultsCsvWriter
 from eudr_check.reports.staging import Staging
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ class ReportSink(Sink):
     def __init__(
         self, out_dir: Path, *, lang: Lang | str = Lang.ES,
         progress: Callable[[int], None] | None = None, maps: MapMode = MapMode.FLAGGED,
+        csv_dialect: CsvDialect = CsvDialect.EXCEL,
     ) -> None:  # fmt: skip
+        self.csv_dialect = CsvDialect(csv_dialect)
         self.out_dir = Path(out_dir)
         self.lang = Lang.of(lang)
         self.progress = progress
@@ -78,7 +80,8 @@ class ReportSink(Sink):
         self._staging = staging = Staging(self.out_dir, self.stem)
         out = self.out_dir
         self.geojson = DueDiligenceWriter(out / f"{self.stem}.due_diligence.geojson", staging)
-        self.csv = ResultsCsvWriter(out / f"{self.stem}.results.csv", record.catalog, staging)
+        self.csv = ResultsCsvWriter(out / f"{self.stem}.results.csv", record.catalog, staging,
+                                    self.csv_dialect)  # fmt: skip
         self.html = HtmlSummaryWriter(out / f"{self.stem}.summary.html", self.lang, staging)
         # The maps read the same tiles over and over: keep them open for the run.
         self._files.enter_context(open_files())
@@ -147,9 +150,10 @@ class ReportSink(Sink):
 def write_check_reports(
     run: CheckRun, out_dir: Path, *, lang: Lang | str = Lang.ES,
     progress: Callable[[int], None] | None = None, maps: MapMode = MapMode.FLAGGED,
+    csv_dialect: CsvDialect = CsvDialect.EXCEL,
 ) -> list[Path]:  # fmt: skip
     """Every report of a finished in-memory run (see ReportSink); the paths, manifest last."""
-    sink = ReportSink(out_dir, lang=lang, progress=progress, maps=maps)
+    sink = ReportSink(out_dir, lang=lang, progress=progress, maps=maps, csv_dialect=csv_dialect)
     sink.open(run.record)
     try:
         sink.write(Delivered(0, 0, run.validation, run.results))

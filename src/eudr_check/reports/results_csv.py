@@ -17,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,21 @@ Cell = str | int | float | None
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Cell) -> str:
+class CsvDialect(StrEnum):
+    """`excel` (comma, decimal point: Peru's and the English-speaking world's defaults) or
+    `excel-eu` (semicolon, decimal comma: what Excel in Germany, France, Spain expects)."""
+
+    EXCEL = "excel"
+    EXCEL_EU = "excel-eu"
+
+    @property
+    def separator(self) -> str:
+        return ";" if self is CsvDialect.EXCEL_EU else ","
+
+
+def _cell(value: Cell, dialect: CsvDialect = CsvDialect.EXCEL) -> str:
+    if isinstance(value, float) and dialect is CsvDialect.EXCEL_EU and math.isfinite(value):
+        return repr(value).replace(".", ",")
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -94,8 +109,10 @@ def _dataset_cells(ds: Dataset, s: DatasetStats | None) -> tuple[list[Cell], dic
 class ResultsCsvWriter:
     """`<stem>.results.csv`."""
 
-    def __init__(self, path: Path, catalog: Catalog, staging: Staging) -> None:
+    def __init__(self, path: Path, catalog: Catalog, staging: Staging,
+                 dialect: CsvDialect = CsvDialect.EXCEL) -> None:  # fmt: skip
         self.path = path
+        self.dialect = CsvDialect(dialect)
         self._staging = staging
         self.datasets = catalog.enabled
         self.first_year = catalog.cutoff_date.year + 1
@@ -159,9 +176,11 @@ class ResultsCsvWriter:
             self._staging.stage(self.path).open("w", encoding="utf-8-sig", newline="") as out,
             Path(self._part.name).open(encoding="utf-8") as rows,
         ):
-            out.write(",".join(_cell(h) for h in header) + "\r\n")
+            sep, d = self.dialect.separator, self.dialect
+            out.write(sep.join(_cell(h, d) for h in header) + "\r\n")
             for line in rows:
-                out.write(",".join(_cell(v) for v in self._cells(json.loads(line), years)) + "\r\n")
+                cells = self._cells(json.loads(line), years)
+                out.write(sep.join(_cell(v, d) for v in cells) + "\r\n")
         return self.path
 
     def _cells(self, row: dict[str, Any], years: dict[str, list[int]]) -> list[Cell]:
