@@ -204,3 +204,15 @@ def test_findings_csv_speaks_the_readers_language(tmp_path: Path) -> None:
     assert es.splitlines()[0].startswith("archivo,fila_o_elemento,parcela,codigo,gravedad")
     assert en.splitlines()[0].startswith("file,row_or_feature,plot_id,code,severity")
     assert ",error,no," in es and ",error,no," in en and "True" not in es + en
+
+
+def test_check_says_how_far_it_is_and_how_long_each_step_took(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    done = run("check", root / "sample_plots" / "cooperativa.geojson", "--datasets",
+               root / "sample_data", "--out", tmp_path / "out", "--lang", "en")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    # Not a terminal here: plain lines instead of bars.
+    assert "Analysing plots: 75 of 75 plots" in text
+    assert "Writing reports and maps: 75 of 75 plots" in text
+    assert "Times: reading and validation" in text and "maps" in text and "total" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,14 @@ if TYPE_CHECKING:
 
 _T = {
     "progress": Text("Analizando parcelas", "Analysing plots"),
+    "writing": Text("Escribiendo informes y mapas", "Writing reports and maps"),
+    "plain_progress": Text("{what}: {done} de {total} parcelas", "{what}: {done} of {total} plots"),
+    "times": Text(
+        "Tiempos: lectura y validación {read} s · análisis {analysis} s · mapas {maps} s ({n}) · "
+        "informes {reports} s · total {total} s",
+        "Times: reading and validation {read} s · analysis {analysis} s · maps {maps} s ({n}) · "
+        "reports {reports} s · total {total} s",
+    ),
     "title": Text("Veredictos de {file}: {n} parcelas", "Verdicts for {file}: {n} plots"),
     "verdict": Text("Veredicto", "Verdict"),
     "plots": Text("Parcelas", "Plots"),
@@ -235,16 +244,37 @@ def check_cmd(
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
         reports = ReportSink(out_dir, lang=lang, maps=maps, csv_dialect=csv_dialect)
         why = _Undetermined()
+        started = time.perf_counter()
+        read_done: list[float] = []
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=out, transient=True,
         ) as bar:  # fmt: skip
             task = bar.add_task(_T["progress"](lang), total=None)
+            written = bar.add_task(_T["writing"](lang), total=None)
+            plain = _PlainProgress(lang) if not out.is_terminal else None
+
+            def wrote(n: int) -> None:
+                bar.advance(written, n)
+                if plain is not None:
+                    plain.add("writing", n)
+
+            reports.progress = wrote
             with _executor(workers, dask_address or settings.dask_address) as executor:
                 shown: list[bool] = []
 
+                def advance(n: int) -> None:
+                    bar.advance(task, n)
+                    if plain is not None:
+                        plain.add("progress", n)
+
                 def inspect(report: ValidationReport) -> None:
+                    if plain is not None:
+                        plain.total += len(report.plots)
+                    bar.update(task, total=(bar.tasks[task].total or 0) + len(report.plots))
+                    bar.update(written, total=bar.tasks[task].total)
                     if not shown:  # the first batch: the whole file unless streamed
+                        read_done.append(time.perf_counter() - started)
                         shown.append(True)
                         # Only plots that will be analysed: geometry errors need no tile.
                         shapes = [t.shape for t in plan(report, catalog) if t.shape is not None]
@@ -253,8 +283,9 @@ def check_cmd(
 
                 record = run_check(
                     plots, sources, executor=executor, sinks=[reports, why], rules=thresholds,
-                    progress=lambda n: bar.advance(task, n), inspect=inspect,
+                    progress=advance, inspect=inspect,
                 )  # fmt: skip
+        total = time.perf_counter() - started
         _print_verdicts(record, file, lang)
         _print_undetermined(why.reasons, file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
@@ -265,6 +296,29 @@ def check_cmd(
         for path in reports.written:
             if path.suffix != ".png":
                 out.print(WRITTEN(lang, path=path))
+        read = read_done[0] if read_done else 0.0
+        spent = reports.seconds
+        analysis = max(total - read - sum(spent.values()), 0.0)
+        out.print(_T["times"](lang, read=f"{read:.1f}", analysis=f"{analysis:.1f}",
+                              maps=f"{spent['maps']:.1f}", n=len(reports.map_files),
+                              reports=f"{spent['reports'] + spent['assemble']:.1f}",
+                              total=f"{total:.1f}"), soft_wrap=True)  # fmt: skip
+
+
+class _PlainProgress:
+    """Progress as plain lines (a log, a pipe, CI): one each tenth of the way."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.total = 0
+        self.done = {"progress": 0, "writing": 0}
+
+    def add(self, what: str, n: int) -> None:
+        before = self.done[what]
+        self.done[what] = after = before + n
+        if self.total and (after * 10 // self.total > before * 10 // self.total):
+            out.print(_T["plain_progress"](self.lang, what=_T[what](self.lang), done=after,
+                                           total=self.total))  # fmt: skip
 
 
 class _Undetermined(Sink):

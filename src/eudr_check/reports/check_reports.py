@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +67,8 @@ class ReportSink(Sink):
         self.lang = Lang.of(lang)
         self.progress = progress
         self.map_mode = MapMode(maps)
+        # Seconds spent drawing maps, adding rows to the reports, putting them together.
+        self.seconds = {"maps": 0.0, "reports": 0.0, "assemble": 0.0}
         self._files = contextlib.ExitStack()
         self.written: list[Path] = []
         self._staging: Staging | None = None
@@ -90,11 +93,15 @@ class ReportSink(Sink):
         self._names: set[str] = set()
 
     def write(self, batch: Delivered) -> None:
+        t0 = time.perf_counter()
         records = plot_records(batch.report, batch.results, batch.first_row)
         self._draw_maps(records)
+        t1 = time.perf_counter()
         self.geojson.add(records)
         self.csv.add(records)
         self.html.add(records, self.maps)
+        self.seconds["maps"] += t1 - t0
+        self.seconds["reports"] += time.perf_counter() - t1
         if self.progress is not None:
             self.progress(len(records))
 
@@ -123,6 +130,7 @@ class ReportSink(Sink):
 
     def close(self, record: RunRecord) -> None:
         assert self._staging is not None
+        started = time.perf_counter()
         reports = [self.geojson.finish(record), self.csv.finish(), *self.html.finish(record)]
         self._files.close()
         self._staging.commit()
@@ -137,6 +145,7 @@ class ReportSink(Sink):
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         write_text(self.manifest_path, text)
         self.written = [*written, self.manifest_path]
+        self.seconds["assemble"] = time.perf_counter() - started
         log.info("reports for %s written to %s", record.input_name, self.out_dir)
 
     def abort(self, error: BaseException) -> None:
