@@ -216,3 +216,26 @@ def test_check_says_how_far_it_is_and_how_long_each_step_took(tmp_path: Path) ->
     assert "Analysing plots: 75 of 75 plots" in text
     assert "Writing reports and maps: 75 of 75 plots" in text
     assert "Times: reading and validation" in text and "maps" in text and "total" in text
+
+
+def test_the_fix_hint_promises_only_what_fix_does(tmp_path: Path) -> None:
+    x, y, d = X0, Y0, D
+    bow = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    sea = [[p[0] - 4.0, p[1]] for p in bow]  # the same bow tie, at sea: no country either
+    path = _file(tmp_path, feature(poly([bow]), plot_id="TIERRA", Area="1"),
+                 feature(poly([sea]), plot_id="MAR", Area="1", ProducerCountry=None))  # fmt: skip
+    hint = run("validate", path, "--out", tmp_path / "a", "--lang", "en")
+    text = " ".join(hint.stdout.split())
+    assert "--fix would repair 4 error(s); 1 plot(s) would then be free of errors and 1" in text
+    fixed = run("validate", path, "--fix", "--out", tmp_path / "b", "--lang", "en")
+    findings = json.loads((tmp_path / "b" / "socios.findings.json").read_text())["findings"]
+    errors = {f["plot_id"] for f in findings if f["severity"] == "error"}
+    assert errors == {"MAR"} and fixed.returncode == 1  # exactly what the hint said
+
+
+def test_a_repaired_finding_says_what_was_done(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "sample_plots" / "cooperativa.geojson"
+    run("validate", sample, "--fix", "--out", tmp_path, "--lang", "en")
+    text = (tmp_path / "cooperativa.findings.csv").read_text(encoding="utf-8-sig")
+    assert "it was split into polygons without holes" in text
+    assert "It can be split" not in text

@@ -326,6 +326,17 @@ def _extras(code: Code, params: dict[str, Param]) -> dict[str, Param]:
     return extra
 
 
+# What a repaired finding says instead ("it can be split" once it was split).
+REPAIRED_MESSAGES: dict[Code, Text] = {
+    Code.HOLE: Text(
+        "El polígono tenía {count} hueco(s), que la UE no admite: se dividió en polígonos sin "
+        "huecos.",
+        "The polygon had {count} hole(s), which the EU does not accept: it was split into "
+        "polygons without holes.",
+    ),
+}
+
+
 def finding_message(finding: Finding, lang: Lang | str) -> str:
     """The finding's text in one language, its parameters filled in."""
     params = dict(finding.params)
@@ -335,8 +346,11 @@ def finding_message(finding: Finding, lang: Lang | str) -> str:
             values[key] = country_name(str(values[key]), lang)
     if finding.related_plot_id is not None:
         values.setdefault("related", finding.related_plot_id)
+    text = MESSAGES[finding.code]
+    if finding.severity is Severity.REPAIRED:
+        text = REPAIRED_MESSAGES.get(finding.code, text)
     # A finding read back from an older report may lack a parameter: then the bare text.
-    return MESSAGES[finding.code].lenient(lang, **values)
+    return text.lenient(lang, **values)
 
 
 def finding_record(finding: Finding) -> dict[str, Any]:

@@ -34,8 +34,12 @@ _T = {
     "problem": Text("Problema", "Problem"),
     "ok": Text("{ok} sin problemas, {warn} con avisos, {bad} con errores.",
                "{ok} without problems, {warn} with warnings, {bad} with errors."),
-    "fixhint": Text("{n} errores se pueden reparar con --fix.",
-                    "{n} errors can be repaired with --fix."),
+    "fixhint": Text(
+        "--fix repararía {n} error(es); {clean} parcela(s) quedarían sin errores y {left} "
+        "conservarían errores que --fix no puede reparar.",
+        "--fix would repair {n} error(s); {clean} plot(s) would then be free of errors and "
+        "{left} would keep errors --fix cannot repair.",
+    ),
     "nothing_exported": Text(
         "Ninguna parcela se pudo exportar: corrija los errores listados en {excl} y repita.",
         "No plot could be exported: fix the errors listed in {excl} and run again.",
@@ -104,7 +108,11 @@ def _print_summary(report: ValidationReport, file: Path, lang: Lang) -> None:
                        bad=int(status.get("error", 0))))  # fmt: skip
     fixable = sum(1 for f in errors if f.fixable)
     if fixable and not report.fixed:
-        out.print(_T["fixhint"](lang, n=fixable))
+        # Promise only what --fix does: plots with an unfixable error keep it.
+        stuck = {f.plot_id for f in errors if not f.fixable}
+        helped = {f.plot_id for f in errors if f.fixable}
+        out.print(_T["fixhint"](lang, n=fixable, clean=len(helped - stuck),
+                                left=len(helped & stuck)))  # fmt: skip
 
 
 def validate_cmd(
