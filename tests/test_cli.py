@@ -239,3 +239,15 @@ def test_a_repaired_finding_says_what_was_done(tmp_path: Path) -> None:
     text = (tmp_path / "cooperativa.findings.csv").read_text(encoding="utf-8-sig")
     assert "it was split into polygons without holes" in text
     assert "It can be split" not in text
+
+
+def test_console_counts_agree_with_the_rows_and_explain_the_rest(tmp_path: Path) -> None:
+    # 45 rows at sea under only 3 distinct ids: every row has the same error.
+    feats = [feature(poly(square(-82.0 + 0.01 * i, -8.0)), plot_id=f"ID-{i % 3}",
+                     ProducerCountry=None) for i in range(45)]  # fmt: skip
+    done = run("validate", _file(tmp_path, *feats), "--out", tmp_path / "o", "--lang", "en")
+    text = " ".join(done.stdout.split())
+    assert "│ country_missing │ error │ 45 │" in text  # rows, as the footer counts
+    assert "0 without problems, 0 with warnings, 45 with errors." in text
+    assert "… and" in text and "more errors (the first 40 are shown): all are in" in text
+    assert "socios.findings.csv" in text

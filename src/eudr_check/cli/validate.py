@@ -40,6 +40,10 @@ _T = {
         "--fix would repair {n} error(s); {clean} plot(s) would then be free of errors and "
         "{left} would keep errors --fix cannot repair.",
     ),
+    "more": Text(
+        "… y {n} errores más (se muestran los {shown} primeros): todos están en {file}.",
+        "… and {n} more errors (the first {shown} are shown): all are in {file}.",
+    ),
     "nothing_exported": Text(
         "Ninguna parcela se pudo exportar: corrija los errores listados en {excl} y repita.",
         "No plot could be exported: fix the errors listed in {excl} and run again.",
@@ -79,9 +83,10 @@ def _print_summary(report: ValidationReport, file: Path, lang: Lang) -> None:
     table.add_column(_T["severity"](lang))
     table.add_column(_T["count"](lang), justify="right")
     plots_per: Counter[tuple[str, str]] = Counter()
-    seen: set[tuple[str, str, str | None]] = set()
+    # Counted by row (file and position), as the footer counts plots: duplicated ids count twice.
+    seen: set[tuple[str, str, str, int | None]] = set()
     for f in report.findings:
-        key = (f.code.value, f.severity.value, f.plot_id)
+        key = (f.code.value, f.severity.value, f.source_file, f.source_index)
         if key not in seen:
             seen.add(key)
             plots_per[(f.code.value, f.severity.value)] += 1
@@ -102,7 +107,8 @@ def _print_summary(report: ValidationReport, file: Path, lang: Lang) -> None:
             )  # fmt: skip
         out.print(detail)
         if len(errors) > _SHOWN_ERRORS:
-            out.print(f"… +{len(errors) - _SHOWN_ERRORS}")
+            out.print(_T["more"](lang, n=len(errors) - _SHOWN_ERRORS, shown=_SHOWN_ERRORS,
+                                 file=f"{file.stem}.findings.csv"))  # fmt: skip
     status = report.plots["status"].value_counts()
     out.print(_T["ok"](lang, ok=int(status.get("ok", 0)), warn=int(status.get("warning", 0)),
                        bad=int(status.get("error", 0))))  # fmt: skip
