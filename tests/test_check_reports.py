@@ -26,7 +26,7 @@ from eudr_check.reasons import Reason, ReasonItem, Verdict
 from eudr_check.reports import map_png
 from eudr_check.reports.check_reports import write_check_reports
 from eudr_check.reports.maps import map_file_name, render_plot_map
-from eudr_check.reports.plot_maps import MapMode
+from eudr_check.reports.options import MapMode
 from eudr_check.reports.results_csv import _cell
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.spatial import Bounds
@@ -398,7 +398,7 @@ def test_a_large_summary_is_an_index_with_pages_by_verdict(
 
 
 def test_results_csv_in_the_european_excel_dialect(run: CheckRun, tmp_path: Path) -> None:
-    from eudr_check.reports.results_csv import CsvDialect
+    from eudr_check.reports.options import CsvDialect
 
     plain = _reports(run, tmp_path / "a")["cooperativa.results.csv"]
     eu = _reports(run, tmp_path / "b", csv_dialect=CsvDialect.EXCEL_EU)["cooperativa.results.csv"]

@@ -251,3 +251,14 @@ def test_console_counts_agree_with_the_rows_and_explain_the_rest(tmp_path: Path)
     assert "0 without problems, 0 with warnings, 45 with errors." in text
     assert "… and" in text and "more errors (the first 40 are shown): all are in" in text
     assert "socios.findings.csv" in text
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    # `--help` and `version` must be quick: nothing of the data stack is imported up front.
+    probe = ("import sys, eudr_check.cli; heavy = ('pandas', 'geopandas', 'numpy', 'matplotlib',"
+             " 'rasterio', 'shapely', 'pydantic', 'sqlalchemy', 'dask', 'prefect');"
+             " print([m for m in heavy if m in sys.modules])")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    assert run("--help").returncode == 0 and run("version").returncode == 0

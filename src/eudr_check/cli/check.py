@@ -27,17 +27,16 @@ from eudr_check.cli.common import (
     out,
 )
 from eudr_check.cli.errors import guard
-from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
-from eudr_check.reports.plot_maps import MapMode
-from eudr_check.reports.results_csv import CsvDialect
+from eudr_check.reports.options import CsvDialect, MapMode
 
 if TYPE_CHECKING:
     from eudr_check.datasets.catalog import Catalog
     from eudr_check.datasets.preflight import Preflight
     from eudr_check.datasets.sources import DataSources
     from eudr_check.engine import Executor, RunRecord
+    from eudr_check.engine.sinks import Sink
 
 _T = {
     "progress": Text("Analizando parcelas", "Analysing plots"),
@@ -243,7 +242,7 @@ def check_cmd(
         options = ReadOptions.of(layer=layer, crs=crs, country=country)
         plots = PlotFile(file, options=options, rules=thresholds, settings=settings)
         reports = ReportSink(out_dir, lang=lang, maps=maps, csv_dialect=csv_dialect)
-        why = _Undetermined()
+        why = _undetermined()
         started = time.perf_counter()
         read_done: list[float] = []
         with Progress(
@@ -287,7 +286,8 @@ def check_cmd(
                 )  # fmt: skip
         total = time.perf_counter() - started
         _print_verdicts(record, file, lang)
-        _print_undetermined(why.reasons, file, lang)
+        reasons: Counter[str] = Counter(getattr(why, "reasons", {}))
+        _print_undetermined(reasons, file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
         out.print(_T["datasets"](lang, items=escape(used)))
         if datasets_only:
@@ -321,18 +321,22 @@ class _PlainProgress:
                                            total=self.total))  # fmt: skip
 
 
-class _Undetermined(Sink):
-    """Counts the reasons of undetermined plots, for the closing summary."""
+def _undetermined() -> Sink:
+    """A sink counting the reasons of undetermined plots, for the closing summary."""
+    from eudr_check.engine.sinks import Delivered, Sink
 
-    wants_reused = False
+    class Undetermined(Sink):
+        wants_reused = False
 
-    def __init__(self) -> None:
-        self.reasons: Counter[str] = Counter()
+        def __init__(self) -> None:
+            self.reasons: Counter[str] = Counter()
 
-    def write(self, batch: Delivered) -> None:
-        for result in batch.results:
-            if result.verdict.value == "undetermined":
-                self.reasons.update({r.code.value for r in result.reasons})
+        def write(self, batch: Delivered) -> None:
+            for result in batch.results:
+                if result.verdict.value == "undetermined":
+                    self.reasons.update({r.code.value for r in result.reasons})
+
+    return Undetermined()
 
 
 def _print_undetermined(counts: Counter[str], file: Path, lang: Lang) -> None:

@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.markup import escape
@@ -27,24 +27,12 @@ from rich.table import Table
 
 from eudr_check.cli.common import CatalogFile, DataDir, LangOption, err, language, out
 from eudr_check.cli.errors import fail, guard
-from eudr_check.datasets.catalog import Catalog, Dataset, load_catalog
-from eudr_check.datasets.download import (
-    Checksum,
-    DownloadReport,
-    ProgressFn,
-    TileStatus,
-    download_many,
-    inventory,
-    is_local,
-    needed_tiles,
-    parse_tile,
-    plot_bounds,
-)
-from eudr_check.datasets.tiles import tile_name
 from eudr_check.i18n import Lang, Text
-from eudr_check.intake import read_plots
-from eudr_check.settings import Settings
-from eudr_check.spatial import Bounds
+
+if TYPE_CHECKING:  # the rest is imported where used: `--help` stays fast
+    from eudr_check.datasets.catalog import Catalog, Dataset
+    from eudr_check.datasets.download import DownloadReport, ProgressFn, TileStatus
+    from eudr_check.spatial import Bounds
 
 datasets_app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Forest dataset tiles: download and list."
@@ -126,6 +114,9 @@ class _Setup:
 
 
 def _setup(data_dir: Path | None, catalog_file: Path | None) -> _Setup:
+    from eudr_check.datasets.catalog import load_catalog
+    from eudr_check.settings import Settings
+
     settings = Settings()
     catalog = load_catalog(catalog_file or settings.catalog)
     return _Setup(catalog, data_dir or settings.datasets, catalog_file)
@@ -139,6 +130,9 @@ def _dataset(catalog: Catalog, dataset_id: str, lang: Lang) -> Dataset:
 
 
 def _plot_boxes(plots: Path, lang: Lang) -> list[Bounds]:
+    from eudr_check.datasets.download import plot_bounds
+    from eudr_check.intake import read_plots
+
     table = _guard(lang, lambda: read_plots(plots))
     frame = table.plots
     if "usable" in frame.columns:
@@ -160,6 +154,9 @@ def _layers(dataset: Dataset, wanted: list[str] | None, lang: Lang) -> list[str]
 
 
 def _tiles(dataset: Dataset, names: list[str], boxes: list[Bounds], lang: Lang) -> list[str]:
+    from eudr_check.datasets.download import needed_tiles, parse_tile
+    from eudr_check.datasets.tiles import tile_name
+
     tiles: set[str] = set(needed_tiles(dataset, boxes))
     for name in names:
         tile = parse_tile(dataset.tiles, name)
@@ -209,6 +206,8 @@ def download_cmd(
 
 def _download(dataset: Dataset, layers: list[str], tiles: list[str], data_dir: Path,
               force: bool, timeout: float) -> DownloadReport:  # fmt: skip
+    from eudr_check.datasets.download import download_many
+
     columns = (
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         TimeRemainingColumn(),
@@ -265,7 +264,11 @@ def list_cmd(
     needed: dict[str, list[str]] | None = None
     if plots is not None:
         boxes = _plot_boxes(plots, lang)
+        from eudr_check.datasets.download import needed_tiles
+
         needed = {d.id: needed_tiles(d, boxes) for d in setup.catalog.enabled}
+    from eudr_check.datasets.download import inventory
+
     statuses = _guard(lang, lambda: inventory(setup.catalog, setup.data_dir, needed))
     for dataset in setup.catalog.enabled:
         _print_dataset(dataset, [s for s in statuses if s.dataset_id == dataset.id], setup,
@@ -278,6 +281,8 @@ def list_cmd(
 
 def _print_dataset(dataset: Dataset, statuses: list[TileStatus], setup: _Setup,
                    with_needed: bool, lang: Lang) -> None:  # fmt: skip
+    from eudr_check.datasets.download import is_local
+
     if not is_local(dataset, setup.data_dir):
         out.print(t("remote", lang, dataset=dataset.id, where=escape(dataset.location)))
         return
@@ -311,10 +316,9 @@ def _print_versions(dataset: Dataset, setup: _Setup, lang: Lang) -> None:
                 version=escape(dataset.version)), soft_wrap=True)  # fmt: skip
 
 
-_STYLE = {Checksum.OK: "green", Checksum.UNKNOWN: "yellow", Checksum.MISMATCH: "bold red"}
-
-
 def _row(s: TileStatus, with_needed: bool, lang: Lang) -> list[str]:
+    from eudr_check.datasets.download import Checksum
+
     if not s.present:
         cells = [s.tile, "", f"[bold red]{t('missing', lang)}[/]"]
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,7 +23,9 @@ from eudr_check.cli.common import (
 )
 from eudr_check.cli.errors import EXIT_NOT_FIT, EXIT_OK, guard
 from eudr_check.i18n import Lang, Text
-from eudr_check.rules import ValidationReport
+
+if TYPE_CHECKING:
+    from eudr_check.rules import ValidationReport
 
 _T = {
     "summary": Text("Resumen de {file}: {n} parcelas", "Summary of {file}: {n} plots"),

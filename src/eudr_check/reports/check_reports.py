@@ -26,9 +26,10 @@ from eudr_check.reasons import Verdict
 from eudr_check.reports.due_diligence import DueDiligenceWriter
 from eudr_check.reports.html import HtmlSummaryWriter
 from eudr_check.reports.maps import map_file_name
-from eudr_check.reports.plot_maps import MapMode, drawn_shape, report_map
+from eudr_check.reports.options import CsvDialect, MapMode
+from eudr_check.reports.plot_maps import drawn_shape, report_map
 from eudr_check.reports.records import PlotRecord, plot_records
-from eudr_check.reports.results_csv import CsvDialect, ResultsCsvWriter
+from eudr_check.reports.results_csv import ResultsCsvWriter
 from eudr_check.reports.staging import Staging
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,6 @@ here, so both show the same picture from the same windows, title and notes.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from eudr_check.i18n import Lang, Text
 from eudr_check.reasons import Verdict, verdict_name
 from eudr_check.reports import map_png
 from eudr_check.reports.maps import render_plot_map
+from eudr_check.reports.options import MapMode
 from eudr_check.reports.records import PlotRecord
 from eudr_check.spatial import Bounds
 
@@ -115,14 +115,6 @@ def draw_plot_map(
         note=note,
         credit=credit,
     )
-
-
-class MapMode(StrEnum):
-    """Which plots get a map in the check reports (`--maps`)."""
-
-    ALL = "all"  # every plot with a geometry
-    FLAGGED = "flagged"  # plots not deforestation-free whose map shows loss or forest
-    NONE = "none"
 
 
 def report_map(

@@ -17,7 +17,6 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.i18n import Lang
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import reason_message, verdict_name
+from eudr_check.reports.options import CsvDialect
 from eudr_check.reports.records import PlotRecord
 from eudr_check.reports.staging import Staging
 
@@ -32,18 +32,6 @@ Cell = str | int | float | None
 
 # Excel runs a cell starting with these as a formula, even when quoted (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class CsvDialect(StrEnum):
-    """`excel` (comma, decimal point: Peru's and the English-speaking world's defaults) or
-    `excel-eu` (semicolon, decimal comma: what Excel in Germany, France, Spain expects)."""
-
-    EXCEL = "excel"
-    EXCEL_EU = "excel-eu"
-
-    @property
-    def separator(self) -> str:
-        return ";" if self is CsvDialect.EXCEL_EU else ","
 
 
 def _cell(value: Cell, dialect: CsvDialect = CsvDialect.EXCEL) -> str:
