@@ -132,6 +132,9 @@ def test_datasets_only_reads_only_those_and_says_so(tmp_path: Path) -> None:
     manifest = json.loads((out / "cooperativa.manifest.json").read_text(encoding="utf-8"))
     assert [d["id"] for d in manifest["datasets"]] == ["hansen_gfc"]
     assert {"jrc_gfc2020", "gfw_integrated_alerts"} <= set(manifest["datasets_not_read"])
+    html = (out / "cooperativa.summary.html").read_text(encoding="utf-8")
+    assert "read (4 file(s))" in html
+    assert "In the catalog but not used in this run: jrc_gfc2020, gfw_integrated_alerts" in html
     bad = run("check", PLOTS, "--datasets", SAMPLE_DATA, "--out", out, "--datasets-only", "x")
     assert bad.returncode == 2 and "--datasets-only x" in bad.stderr
 

@@ -65,6 +65,13 @@ _T: dict[str, Text] = {
         "The first {n} plots, most severe first",
     ),
     "no_data_cell": Text("sin datos", "no data"),
+    "use": Text("En esta ejecución", "In this run"),
+    "read_files": Text("leído ({n} archivo(s))", "read ({n} file(s))"),
+    "not_read": Text("no leído: ningún archivo encontrado", "not read: no file found"),
+    "not_in_run": Text(
+        "En el catálogo pero no usados en esta ejecución: {ids}.",
+        "In the catalog but not used in this run: {ids}.",
+    ),
     "back": Text("← Volver al resumen", "← Back to the summary"),
     "none_flagged": Text("Ninguna parcela requiere atención.", "No plot needs attention."),
     "map": Text("Mapa de la parcela {id}", "Map of plot {id}"),
@@ -277,20 +284,31 @@ def _version_note(catalog_version: str | None, lang: Lang) -> str:
     return f"<br><small>{escape(_t('found_version', lang, version=catalog_version))}</small>"
 
 
+def _use(run: RunRecord, dataset_id: str, lang: Lang) -> str:
+    """Whether the run read the dataset: how many files, or none (then no plot has its data)."""
+    n = sum(1 for f in run.files if f.dataset_id == dataset_id)
+    return escape(_t("read_files", lang, n=n) if n else _t("not_read", lang))
+
+
 def _datasets(run: RunRecord, lang: Lang) -> str:
-    head = _head_row([_t(k, lang) for k in ("dataset", "version", "licence", "attribution")])
+    keys = ("dataset", "version", "use", "licence", "attribution")
+    head = _head_row([_t(k, lang) for k in keys])
     rows = [
         _cells(
             [
                 f"<strong>{escape(d.id)}</strong><br>{escape(d.title)}",
                 escape(d.version) + _version_note(d.catalog_version, lang),
+                _use(run, d.id, lang),
                 escape(d.licence),
                 escape(d.attribution),
             ]
         )
         for d in run.catalog.enabled
     ]
-    return f"<h2>{escape(_t('datasets', lang))}</h2><table>{head}{''.join(rows)}</table>"
+    skipped = [d.id for d in run.catalog.datasets if not d.enabled]
+    note = (f"<p>{escape(_t('not_in_run', lang, ids=', '.join(skipped)))}</p>"
+            if skipped else "")  # fmt: skip
+    return f"<h2>{escape(_t('datasets', lang))}</h2><table>{head}{''.join(rows)}</table>{note}"
 
 
 def _counts(counts: Counter[Verdict], lang: Lang) -> str:
