@@ -262,3 +262,11 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
                           timeout=60)  # fmt: skip
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
     assert run("--help").returncode == 0 and run("version").returncode == 0
+
+
+def test_help_speaks_spanish_by_default_and_english_when_asked() -> None:
+    es = " ".join(run("check", "--help").stdout.split())
+    en = " ".join(run("check", "--lang", "en", "--help").stdout.split())
+    assert "Verifica cada parcela" in es and "Carpeta para los informes" in es
+    assert "Check every plot for deforestation" in en and "Folder for the reports" in en
+    assert "Carpeta para los informes" not in en

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from eudr_check.cli.common import out
+from eudr_check.cli.common import h, out
 from eudr_check.cli.errors import fail, guard
 from eudr_check.i18n import Lang
 
@@ -15,7 +15,11 @@ if TYPE_CHECKING:
     from eudr_check.store import Registry
 
 admin_app = typer.Typer(
-    no_args_is_help=True, help="Organisations and API tokens (registry at EUDR_CHECK_REGISTRY_URL)."
+    no_args_is_help=True,
+    help=h(
+        "Organizaciones y tokens de la API (registro en EUDR_CHECK_REGISTRY_URL).",
+        "Organisations and API tokens (registry at EUDR_CHECK_REGISTRY_URL).",
+    ),
 )
 
 
@@ -26,10 +30,21 @@ def _registry() -> Registry:
     return Registry.open(get_settings().registry_url)
 
 
-@admin_app.command("create-org")
+@admin_app.command(
+    "create-org",
+    help=h(
+        "Crea una organización; muestra su identificador.", "Create an organisation; prints its id."
+    ),
+)
 def create_org(
-    name: Annotated[str, typer.Argument(help="Organisation name")],
-    kind: Annotated[str, typer.Option("--kind", help="cooperative | exporter")],
+    name: Annotated[str, typer.Argument(help=h("Nombre de la organización", "Organisation name"))],
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help=h("cooperative | exporter (cooperativa | exportador)", "cooperative | exporter"),
+        ),
+    ],
 ) -> None:
     """Create an organisation; prints its id."""
     with guard(Lang.EN), _registry() as reg:
@@ -37,11 +52,40 @@ def create_org(
     out.print(org_id)
 
 
-@admin_app.command("create-token")
+@admin_app.command(
+    "create-token",
+    help=h(
+        "Crea un token; muestra el secreto (solo esta vez).",
+        "Create a token; prints the secret (shown only this once).",
+    ),
+)
 def create_token(
-    role: Annotated[str, typer.Option("--role", help="technician | exporter | admin")],
-    name: Annotated[str, typer.Option("--name", help="Who or what the token is for")],
-    org: Annotated[int | None, typer.Option("--org", help="Organisation id (none: admin)")] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help=h(
+                "technician | exporter | admin (técnico | exportador | administrador)",
+                "technician | exporter | admin",
+            ),
+        ),
+    ],
+    name: Annotated[
+        str,
+        typer.Option(
+            "--name", help=h("Para quién o qué es el token", "Who or what the token is for")
+        ),
+    ],
+    org: Annotated[
+        int | None,
+        typer.Option(
+            "--org",
+            help=h(
+                "Identificador de la organización (ninguno: administración)",
+                "Organisation id (none: admin)",
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Create a token; prints the secret (shown only this once)."""
     with guard(Lang.EN), _registry() as reg:
@@ -49,8 +93,16 @@ def create_token(
     out.print(secret, soft_wrap=True)
 
 
-@admin_app.command("revoke-token")
-def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id")]) -> None:
+@admin_app.command(
+    "revoke-token",
+    help=h(
+        "Revoca un token (deja de funcionar enseguida).",
+        "Revoke a token (it stops working at once).",
+    ),
+)
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help=h("Identificador del token", "Token id"))],
+) -> None:
     """Revoke a token (it stops working at once)."""
     with guard(Lang.EN), _registry() as reg:
         revoked = reg.revoke_token(token_id)
@@ -58,7 +110,13 @@ def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id")]) -> N
         raise fail(f"no token {token_id}", Lang.EN)
 
 
-@admin_app.command("list")
+@admin_app.command(
+    "list",
+    help=h(
+        "Organizaciones y tokens (nunca sus secretos).",
+        "Organisations and tokens (never their secrets).",
+    ),
+)
 def list_all() -> None:
     """Organisations and tokens (never their secrets)."""
     with guard(Lang.EN), _registry() as reg:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from eudr_check.cli.common import WRITTEN, CatalogFile, DataDir, LangOption, err, language, out
+from eudr_check.cli.common import WRITTEN, CatalogFile, DataDir, LangOption, err, h, language, out
 from eudr_check.cli.errors import guard
 from eudr_check.i18n import Lang, Text
 
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 bundle_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="A lot's compliance bundle: build it from the registry, verify it later.",
+    help=h(
+        "El paquete de cumplimiento de un lote: créelo desde el registro y verifíquelo después.",
+        "A lot's compliance bundle: build it from the registry, verify it later.",
+    ),
 )
 
 _T = {
@@ -35,10 +38,22 @@ _T = {
 }  # fmt: skip
 
 
-@bundle_app.command("build")
+@bundle_app.command(
+    "build",
+    help=h(
+        "Escribe el paquete de cumplimiento de un lote desde el registro en "
+        "EUDR_CHECK_REGISTRY_URL.",
+        "Write a lot's compliance bundle from the registry at EUDR_CHECK_REGISTRY_URL.",
+    ),
+)
 def build_cmd(
-    lot_id: Annotated[int, typer.Argument(help="Lot id in the registry")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the zip")],
+    lot_id: Annotated[
+        int,
+        typer.Argument(help=h("Identificador del lote en el registro", "Lot id in the registry")),
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help=h("Carpeta para el zip", "Folder for the zip"))
+    ],
     datasets: DataDir = None,
     catalog_file: CatalogFile = None,
     lang_option: LangOption = None,
@@ -64,9 +79,16 @@ def build_cmd(
     _report(verify_bundle(path), lang)
 
 
-@bundle_app.command("verify")
+@bundle_app.command(
+    "verify",
+    help=h(
+        "Comprueba que cada archivo de un paquete es el que lista su manifiesto, y que no se "
+        "añadió nada.",
+        "Check that every file of a bundle is the one its manifest lists, and nothing was added.",
+    ),
+)
 def verify_cmd(
-    file: Annotated[Path, typer.Argument(help="Bundle zip")],
+    file: Annotated[Path, typer.Argument(help=h("Zip del paquete", "Bundle zip"))],
     lang_option: LangOption = None,
 ) -> None:
     """Check that every file of a bundle is the one its manifest lists, and nothing was added."""

@@ -23,6 +23,7 @@ from eudr_check.cli.common import (
     LangOption,
     Layer,
     Rules,
+    h,
     language,
     out,
 )
@@ -125,38 +126,74 @@ _STYLE = {
 }
 
 Workers = Annotated[
-    int, typer.Option("--workers", help="Dask worker processes (0: run in this process)")
+    int,
+    typer.Option(
+        "--workers",
+        help=h(
+            "Procesos de trabajo Dask (0: en este proceso)",
+            "Dask worker processes (0: run in this process)",
+        ),
+    ),
 ]
 DaskAddress = Annotated[
     str | None,
-    typer.Option("--dask-address", help="An existing Dask scheduler (EUDR_CHECK_DASK_ADDRESS)"),
+    typer.Option(
+        "--dask-address",
+        help=h(
+            "Un planificador Dask existente (EUDR_CHECK_DASK_ADDRESS)",
+            "An existing Dask scheduler (EUDR_CHECK_DASK_ADDRESS)",
+        ),
+    ),
 ]
 Maps = Annotated[
     MapMode,
     typer.Option(
-        "--maps", help="Maps: flagged (plots not free whose map shows something), all, none"
+        "--maps",
+        help=h(
+            "Mapas: flagged (parcelas no libres cuyo mapa muestra algo), all, none",
+            "Maps: flagged (plots not free whose map shows something), all, none",
+        ),
     ),
 ]
 StrictVersions = Annotated[
     bool,
     typer.Option(
         "--strict-versions",
-        help="Use only the catalog's (or pinned) versions, never another one found",
+        help=h(
+            "Usar solo las versiones del catálogo (o fijadas), nunca otra encontrada",
+            "Use only the catalog's (or pinned) versions, never another one found",
+        ),
     ),
 ]
 DatasetsOnly = Annotated[
     list[str] | None,
-    typer.Option("--datasets-only", help="Read only these datasets (repeatable), e.g. hansen_gfc"),
+    typer.Option(
+        "--datasets-only",
+        help=h(
+            "Leer solo estos conjuntos de datos (repetible), p. ej. hansen_gfc",
+            "Read only these datasets (repeatable), e.g. hansen_gfc",
+        ),
+    ),
 ]
 Dialect = Annotated[
     CsvDialect,
     typer.Option(
-        "--csv-dialect", help="results.csv: excel (',' and '.') or excel-eu (';' and decimal comma)"
+        "--csv-dialect",
+        help=h(
+            "results.csv: excel (',' y '.') o excel-eu (';' y coma decimal)",
+            "results.csv: excel (',' and '.') or excel-eu (';' and decimal comma)",
+        ),
     ),
 ]
 Versions = Annotated[
     list[str] | None,
-    typer.Option("--dataset-version", help="Override a version, e.g. hansen_gfc=GFC-2025-v1.13"),
+    typer.Option(
+        "--dataset-version",
+        help=h(
+            "Fijar una versión, p. ej. hansen_gfc=GFC-2025-v1.13",
+            "Override a version, e.g. hansen_gfc=GFC-2025-v1.13",
+        ),
+    ),
 ]
 
 
@@ -182,8 +219,10 @@ def _executor(workers: int, address: str | None) -> Iterator[Executor]:
 
 
 def check_cmd(
-    file: Annotated[Path, typer.Argument(help="Plot file")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the reports")],
+    file: Annotated[Path, typer.Argument(help=h("Archivo de parcelas", "Plot file"))],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help=h("Carpeta para los informes", "Folder for the reports"))
+    ],
     datasets: DataDir = None,
     catalog_file: CatalogFile = None,
     dataset_version: Versions = None,

@@ -25,7 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from eudr_check.cli.common import CatalogFile, DataDir, LangOption, err, language, out
+from eudr_check.cli.common import CatalogFile, DataDir, LangOption, err, h, language, out
 from eudr_check.cli.errors import fail, guard
 from eudr_check.i18n import Lang, Text
 
@@ -35,12 +35,24 @@ if TYPE_CHECKING:  # the rest is imported where used: `--help` stays fast
     from eudr_check.spatial import Bounds
 
 datasets_app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Forest dataset tiles: download and list."
+    add_completion=False,
+    no_args_is_help=True,
+    help=h(
+        "Teselas de datos forestales: descargar y listar.",
+        "Forest dataset tiles: download and list.",
+    ),
 )
 T = TypeVar("T")
 
 Plots = Annotated[
-    Path | None, typer.Option("--plots", help="Plot file: fetch/list the tiles its plots need")
+    Path | None,
+    typer.Option(
+        "--plots",
+        help=h(
+            "Archivo de parcelas: descargar/listar las teselas que necesitan",
+            "Plot file: fetch/list the tiles its plots need",
+        ),
+    ),
 ]
 
 _T: dict[str, Text] = {
@@ -169,20 +181,60 @@ def _tiles(dataset: Dataset, names: list[str], boxes: list[Bounds], lang: Lang) 
     return sorted(tiles)
 
 
-@datasets_app.command("download")
+@datasets_app.command(
+    "download",
+    help=h(
+        "Descarga teselas de un conjunto de datos (reanudable), las verifica y anota su SHA-256. "
+        "Las "
+        "teselas son las de --tiles y las que necesitan las parcelas de --plots.",
+        "Download tiles of a dataset (resumable), verify them and record their SHA-256. The tiles "
+        "are those given with --tiles plus those the plots of --plots need.",
+    ),
+)
 def download_cmd(
-    dataset_id: Annotated[str, typer.Option("--dataset", help="Dataset id, e.g. hansen_gfc")],
+    dataset_id: Annotated[
+        str,
+        typer.Option(
+            "--dataset",
+            help=h(
+                "Identificador del conjunto de datos, p. ej. hansen_gfc",
+                "Dataset id, e.g. hansen_gfc",
+            ),
+        ),
+    ],
     layer: Annotated[
-        list[str] | None, typer.Option("--layer", help="Layer (repeatable; default: all)")
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help=h("Capa (repetible; por defecto: todas)", "Layer (repeatable; default: all)"),
+        ),
     ] = None,
     tiles: Annotated[
-        list[str] | None, typer.Option("--tiles", help="Tile name, e.g. 10S_080W (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--tiles",
+            help=h(
+                "Nombre de tesela, p. ej. 10S_080W (repetible)",
+                "Tile name, e.g. 10S_080W (repeatable)",
+            ),
+        ),
     ] = None,
     plots: Plots = None,
     data_dir: DataDir = None,
     catalog_file: CatalogFile = None,
-    force: Annotated[bool, typer.Option("--force", help="Fetch again even if verified")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Network timeout, seconds")] = 60,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help=h("Descargar de nuevo aunque ya esté verificado", "Fetch again even if verified"),
+        ),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", help=h("Tiempo de espera de red, segundos", "Network timeout, seconds")
+        ),
+    ] = 60,
     lang_option: LangOption = None,
 ) -> None:
     """Download tiles of a dataset (resumable), verify them and record their SHA-256.
@@ -251,7 +303,14 @@ def _print_downloads(dataset: Dataset, report: DownloadReport, lang: Lang) -> No
         )
 
 
-@datasets_app.command("list")
+@datasets_app.command(
+    "list",
+    help=h(
+        "Muestra las teselas de la carpeta de datos (tamaño, suma de control) y, con --plots, lo "
+        "que falta.",
+        "Show the tiles in the data folder (size, checksum) and, with --plots, what is missing.",
+    ),
+)
 def list_cmd(
     plots: Plots = None,
     data_dir: DataDir = None,

@@ -6,11 +6,17 @@ from typing import Annotated
 
 import typer
 
+from eudr_check.cli.common import h
+
 
 def serve_cmd(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Web worker processes")] = 1,
+    host: Annotated[
+        str, typer.Option(help=h("Dirección en la que escuchar", "Address to listen on"))
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=h("Puerto", "Port"))] = 8000,
+    workers: Annotated[
+        int, typer.Option(help=h("Procesos del servidor web", "Web worker processes"))
+    ] = 1,
 ) -> None:
     """Run the web service (API + pages) with uvicorn."""
     import uvicorn

@@ -18,6 +18,7 @@ from eudr_check.cli.common import (
     Layer,
     Rules,
     err,
+    h,
     language,
     out,
 )
@@ -124,9 +125,17 @@ def _print_summary(report: ValidationReport, file: Path, lang: Lang) -> None:
 
 
 def validate_cmd(
-    file: Annotated[Path, typer.Argument(help="Plot file")],
-    fix: Annotated[bool, typer.Option("--fix", help="Repair what can be repaired")] = False,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the reports")] = None,
+    file: Annotated[Path, typer.Argument(help=h("Archivo de parcelas", "Plot file"))],
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix", help=h("Reparar lo que se puede reparar", "Repair what can be repaired")
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help=h("Carpeta para los informes", "Folder for the reports")),
+    ] = None,
     lang_option: LangOption = None,
     country: Country = None,
     crs: Crs = None,
@@ -150,10 +159,22 @@ def validate_cmd(
 
 
 def export_traces_cmd(
-    file: Annotated[Path, typer.Argument(help="Plot file")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the EU files")],
+    file: Annotated[Path, typer.Argument(help=h("Archivo de parcelas", "Plot file"))],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out", help=h("Carpeta para los archivos de la UE", "Folder for the EU files")
+        ),
+    ],
     max_mb: Annotated[
-        float | None, typer.Option("--max-mb", help="Largest file size (MB); EU limit 25")
+        float | None,
+        typer.Option(
+            "--max-mb",
+            help=h(
+                "Tamaño máximo de archivo (MB); límite de la UE 25",
+                "Largest file size (MB); EU limit 25",
+            ),
+        ),
     ] = None,
     lang_option: LangOption = None,
     country: Country = None,
