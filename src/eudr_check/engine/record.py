@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from eudr_check import __version__
-from eudr_check.datasets.catalog import Catalog
+from eudr_check.datasets.catalog import Catalog, Dataset
 from eudr_check.fileio import sha256_file_cached
 from eudr_check.models import PlotResult
 from eudr_check.rules import RuleThresholds, ValidationReport
@@ -77,6 +77,19 @@ class LotRecord:
             "cooperatives": list(self.cooperatives),
             "created_at": self.created_at.isoformat(timespec="seconds"),
         }
+
+
+def dataset_entry(d: Dataset) -> dict[str, Any]:
+    """What every report says of a dataset it used (the manifest adds the files read)."""
+    return {
+        "id": d.id,
+        "title": d.title,
+        "version": d.version,
+        # Found in the data folder instead of the catalog's version.
+        **({"catalog_version": d.catalog_version} if d.catalog_version else {}),
+        "licence": d.licence,
+        "attribution": d.attribution,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +170,7 @@ class RunRecord:
             },
             "datasets": [
                 {
-                    "id": d.id,
-                    "title": d.title,
-                    "version": d.version,
-                    # Found in the data folder instead of the catalog's version.
-                    **({"catalog_version": d.catalog_version} if d.catalog_version else {}),
-                    "licence": d.licence,
-                    "attribution": d.attribution,
+                    **dataset_entry(d),
                     "read": d.id in used,
                     "files": [
                         {"layer": f.layer, "tile": f.tile, "name": f.name, "sha256": f.sha256}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eudr_check.engine.record import RunRecord
+from eudr_check.engine.record import RunRecord, dataset_entry
 from eudr_check.fileio import strict_json
 from eudr_check.findings import Finding, finding_message
 from eudr_check.i18n import Lang
@@ -44,17 +44,7 @@ def run_header(record: RunRecord) -> dict[str, Any]:
         "started": record.started.isoformat(timespec="seconds"),
         "cutoff_date": record.catalog.cutoff_date.isoformat(),
         "verdict_policy": record.catalog.verdict.model_dump(),
-        "datasets": [
-            {
-                "id": d.id,
-                "title": d.title,
-                "version": d.version,
-                **({"catalog_version": d.catalog_version} if d.catalog_version else {}),
-                "licence": d.licence,
-                "attribution": d.attribution,
-            }
-            for d in record.catalog.enabled
-        ],
+        "datasets": [dataset_entry(d) for d in record.catalog.enabled],
         **({} if record.lot is None else {"lot": record.lot.to_dict()}),
     }
 
