@@ -51,7 +51,7 @@ from eudr_check.engine import (
 )
 from eudr_check.engine.plan import batch_chunks, plan, spatial_chunks
 from eudr_check.intake import read_plots
-from eudr_check.reports.check_reports import ReportSink
+from eudr_check.reports.check_reports import ReportSink, write_check_reports
 from eudr_check.reports.compact_csv import CompactCsvSink, compact_columns
 from eudr_check.rules import validate
 from eudr_check.settings import Settings
@@ -368,6 +368,38 @@ def test_a_file_gives_the_serial_reports_byte_for_byte(
     for name, data in job.reports.items():
         assert reports[name] == data, name
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no staging
+
+
+class _MapSpy(ReportSink):
+    """A report sink that also keeps what the units drew for it."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(out)
+        self.drawn: dict[tuple[int, int], bytes | None] = {}
+
+    def write(self, batch: Delivered) -> None:
+        for row, png in batch.extras.get("maps", {}).items():
+            self.drawn[(batch.number, row)] = png
+        super().write(batch)
+
+
+def test_maps_are_drawn_in_the_units_with_the_bytes_the_sink_would_draw(
+    runner: Run, job: Job, tmp_path: Path
+) -> None:
+    spy = _MapSpy(tmp_path / "units")
+    runner(PlotFile(job.few), job.sources, sinks=[spy], batch_plots=20)
+    drawn = [png for png in spy.drawn.values() if png is not None]
+    assert len(drawn) > 20 and len(drawn) == len(spy.map_files)
+    # The same run in memory has no units' maps: the sink draws each itself.
+    collect = CollectSink()
+    run_check(PlotFile(job.few), job.sources, sinks=[collect])
+    assert collect.run is not None
+    here = write_check_reports(collect.run, tmp_path / "sink")
+    pngs = sorted(p for p in here if p.suffix == ".png")
+    assert [p.name for p in pngs] == sorted(p.name for p in spy.map_files)
+    for p in pngs:
+        twin = tmp_path / "units" / p.relative_to(tmp_path / "sink")
+        assert p.read_bytes() == twin.read_bytes()
 
 
 @pytest.mark.parametrize("kind", ["geojson", "fgb"])

@@ -41,6 +41,7 @@ class PlotTask:
     shape: shapely.Geometry | None  # None: geometry errors, nothing to analyse
     geometry_errors: tuple[str, ...]
     buffered_ha: float | None  # the circle's area when the plot is a point
+    marker: shapely.Geometry | None = None  # the point itself, when `shape` is its circle
 
 
 Chunk = list[PlotTask]
@@ -78,7 +79,8 @@ def plan(report: ValidationReport, catalog: Catalog) -> list[PlotTask]:
             errs = ("geometry_missing",)
         if shape is not None and _span(shape) > MAX_SPAN_DEG:
             shape, errs = None, (TOO_LARGE,)
-        tasks.append(PlotTask(i, str(pid), shape, errs, buffered.get(i)))
+        marker = geoms[i] if shape is not None and i in buffered else None
+        tasks.append(PlotTask(i, str(pid), shape, errs, buffered.get(i), marker))
     return tasks
 
 

@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine.executors import Executor, RunUnit, SerialExecutor
@@ -40,6 +41,7 @@ class _Batch:
     fresh: list[bool]
     waiting: int  # units not yet back
     files: Files = field(default_factory=set)
+    extras: dict[str, dict[int, Any]] = field(default_factory=dict)
 
 
 def run_check(
@@ -120,6 +122,7 @@ class _Delivery:
         inspect: Callable[[ValidationReport], None] | None = None,
     ) -> None:  # fmt: skip
         self.sinks = sinks
+        self.extras = tuple(s.unit_extra for s in sinks if s.unit_extra is not None)
         self.progress = progress
         self.inspect = inspect
         self.pending: dict[int, _Batch] = {}
@@ -135,7 +138,7 @@ class _Delivery:
         for number, batch in enumerate(batches):
             if batch.source is not None:
                 self.pending[number] = _Batch(None, batch.keys, [], [], 1)
-                yield Unit(number, 0, source=batch.source, rules=rules)
+                yield Unit(number, 0, source=batch.source, rules=rules, extras=self.extras)
                 continue
             assert batch.report is not None
             if self.inspect is not None:
@@ -155,7 +158,7 @@ class _Delivery:
             if self.progress and ready:
                 self.progress(ready)
             for part, chunks in enumerate(units):
-                yield Unit(number, part, chunks=chunks)
+                yield Unit(number, part, chunks=chunks, extras=self.extras)
             # A batch without units (every plot undetermined or reused) is complete already.
             self.flush()
 
@@ -168,6 +171,8 @@ class _Delivery:
         for row, result in out.results:
             batch.results[row] = result
         batch.files |= out.files
+        for key, rows in out.extras.items():
+            batch.extras.setdefault(key, {}).update(rows)
         batch.waiting -= 1
         if self.progress:
             self.progress(len(out.results))
@@ -186,7 +191,8 @@ class _Delivery:
         if missing:  # a bug, never a silent gap in the output
             raise RuntimeError(f"batch {number}: {len(missing)} plots came back without a result")
         results = [r for r in batch.results if r is not None]
-        delivered = Delivered(number, self.rows, batch.report, results, batch.keys, batch.fresh)
+        delivered = Delivered(number, self.rows, batch.report, results, batch.keys, batch.fresh,
+                              batch.extras)  # fmt: skip
         for sink in self.sinks:
             sink.write(delivered)
         self.rows += len(results)

@@ -12,12 +12,14 @@ Sinks here: `CollectSink` (the whole run in memory, for small inputs and tests) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 import pandas as pd
 
+from eudr_check.datasets.sources import DataSources
+from eudr_check.engine.plan import PlotTask
 from eudr_check.engine.record import CheckRun, RunRecord
 from eudr_check.findings import Finding
 from eudr_check.models import PlotResult
@@ -34,13 +36,32 @@ class Delivered:
     results: Sequence[PlotResult]
     keys: Sequence[Any] | None = None  # per row, what the input attached (registry versions)
     fresh: Sequence[bool] | None = None  # per row: analysed now (False: a stored result reused)
+    # Per `UnitExtra.key`, per row of the batch: what that extra made where the unit ran.
+    extras: Mapping[str, Mapping[int, Any]] = field(default_factory=dict)
 
     def is_fresh(self, row: int) -> bool:
         return self.fresh is None or bool(self.fresh[row])
 
 
+class UnitExtra(Protocol):
+    """Work a sink wants done beside the analysis, where the unit runs, while the plot's raster
+    files are open (the report's evidence maps): in parallel on every worker, not one by one
+    where the sinks run. Must pickle (executors send it) and depend on its arguments alone."""
+
+    key: ClassVar[str]
+
+    def __call__(
+        self, tasks: Sequence[PlotTask], results: Sequence[PlotResult], sources: DataSources
+    ) -> dict[int, Any]:
+        """Per row of the batch (`PlotTask.row`), whatever the sink will want in `Delivered`."""
+        ...
+
+
 class Sink:
     """Does nothing; subclasses override what they need."""
+
+    # Run beside each chunk's analysis; its output reaches `write` as `Delivered.extras`.
+    unit_extra: UnitExtra | None = None
 
     # False: the sink only wants rows analysed in this run (stored results reused for the
     # other rows are then not even loaded when no sink wants them).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -20,6 +21,7 @@ from eudr_check.datasets.reader import open_files
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine.plan import Chunk, PlotTask, plan, spatial_chunks
 from eudr_check.engine.record import Files
+from eudr_check.engine.sinks import UnitExtra
 from eudr_check.gcpause import paused_gc
 from eudr_check.intake.stream import PlotSlice
 from eudr_check.models import PlotResult
@@ -38,6 +40,7 @@ class Unit:
     source: PlotSlice | None = None  # or a slice to read, validate and plan where it runs
     fix: bool = True
     rules: RuleThresholds = field(default_factory=RuleThresholds)
+    extras: tuple[UnitExtra, ...] = ()  # the sinks' work beside the analysis
 
     @property
     def plots(self) -> int:
@@ -51,6 +54,7 @@ class UnitOutput:
     results: list[tuple[int, PlotResult]]  # (row of the batch, result)
     files: Files
     report: ValidationReport | None = None  # the slice, validated where the unit ran
+    extras: dict[str, dict[int, Any]] = field(default_factory=dict)  # per extra, per row
 
 
 def undetermined_result(task: PlotTask, catalog: Catalog) -> PlotResult:
@@ -93,8 +97,11 @@ def run_unit(unit: Unit, sources: DataSources) -> UnitOutput:
             ]
             chunks = spatial_chunks(tasks)
         files: Files = set()
+        extras: dict[str, dict[int, Any]] = {extra.key: {} for extra in unit.extras}
         for chunk in chunks:
             chunk_results, used = check_chunk(chunk, sources)
             files |= used
             results.extend(zip((t.row for t in chunk), chunk_results, strict=True))
-    return UnitOutput(unit.batch, unit.part, results, files, report)
+            for extra in unit.extras:
+                extras[extra.key].update(extra(chunk, chunk_results, sources))
+    return UnitOutput(unit.batch, unit.part, results, files, report, extras)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from eudr_check.datasets.reader import open_files
@@ -22,12 +22,11 @@ from eudr_check.engine.record import CheckRun, RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.fileio import sha256_file, write_text
 from eudr_check.i18n import Lang
-from eudr_check.reasons import Verdict
 from eudr_check.reports.due_diligence import DueDiligenceWriter
 from eudr_check.reports.html import HtmlSummaryWriter
 from eudr_check.reports.maps import map_file_name
 from eudr_check.reports.options import CsvDialect, MapMode
-from eudr_check.reports.plot_maps import drawn_shape, report_map
+from eudr_check.reports.plot_maps import UnitMaps, drawn_shape, report_map, wants_map
 from eudr_check.reports.records import PlotRecord, plot_records
 from eudr_check.reports.results_csv import ResultsCsvWriter
 from eudr_check.reports.staging import Staging
@@ -68,6 +67,7 @@ class ReportSink(Sink):
         self.lang = Lang.of(lang)
         self.progress = progress
         self.map_mode = MapMode(maps)
+        self.unit_extra = UnitMaps(self.map_mode) if self.map_mode is not MapMode.NONE else None
         # Seconds spent drawing maps, adding rows to the reports, putting them together.
         self.seconds = {"maps": 0.0, "reports": 0.0, "assemble": 0.0}
         self._files = contextlib.ExitStack()
@@ -96,7 +96,8 @@ class ReportSink(Sink):
     def write(self, batch: Delivered) -> None:
         t0 = time.perf_counter()
         records = plot_records(batch.report, batch.results, batch.first_row)
-        self._draw_maps(records)
+        drawn = batch.extras.get(UnitMaps.key, {}) if self.unit_extra is not None else {}
+        self._draw_maps(records, drawn, batch.first_row)
         t1 = time.perf_counter()
         self.geojson.add(records)
         self.csv.add(records)
@@ -106,23 +107,27 @@ class ReportSink(Sink):
         if self.progress is not None:
             self.progress(len(records))
 
-    def _draw_maps(self, records: list[PlotRecord]) -> None:
+    def _draw_maps(
+        self, records: list[PlotRecord], drawn: Mapping[int, bytes | None], first_row: int
+    ) -> None:
+        """Stage each record's map: drawn where its unit ran, or here (plots not analysed)."""
         assert self._staging is not None
         for rec in records:
-            if self.map_mode is MapMode.FLAGGED and (
-                rec.result.verdict is Verdict.DEFORESTATION_FREE
-            ):
+            if not wants_map(rec.result.verdict, self.map_mode):
                 continue
-            shape = drawn_shape(rec, self.point_ha)
-            if shape is None:
+            row = rec.index - first_row
+            if row in drawn:
+                png = drawn[row]
+            else:
+                shape = drawn_shape(rec, self.point_ha)
+                png = None if shape is None else report_map(self.sources, rec, shape,
+                                                            self.map_mode)  # fmt: skip
+            if png is None:
                 continue
             name = map_file_name(rec.plot_id)
             # Duplicated ids, or ids differing only in case (one file on Windows and macOS).
             if name.lower() in self._names:
                 name = f"{name[:-4]}-{rec.index}.png"
-            png = report_map(self.sources, rec, shape, self.map_mode)
-            if png is None:
-                continue
             final = self.maps_dir / name
             self._staging.stage(final).write_bytes(png)
             self._names.add(name.lower())

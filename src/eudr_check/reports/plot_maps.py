@@ -6,7 +6,10 @@ here, so both show the same picture from the same windows, title and notes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import shapely
@@ -16,7 +19,9 @@ from eudr_check.analysis import point_circles
 from eudr_check.datasets.catalog import Dataset, Role
 from eudr_check.datasets.reader import RasterWindow, read_window
 from eudr_check.datasets.sources import DataSources
+from eudr_check.engine.plan import PlotTask
 from eudr_check.i18n import Lang, Text
+from eudr_check.models import PlotResult
 from eudr_check.reasons import Verdict, verdict_name
 from eudr_check.reports import map_png
 from eudr_check.reports.maps import render_plot_map
@@ -123,9 +128,17 @@ def report_map(
     """The report's small map of the plot (PNG bytes, see `map_png`); None when none is drawn:
     mode NONE, a free plot in FLAGGED mode, or a window that would show nothing but background
     (no loss, no forest, or no data at all: the HTML says so in words)."""
-    if mode is MapMode.NONE or (mode is MapMode.FLAGGED and
-                                rec.result.verdict is Verdict.DEFORESTATION_FREE):  # fmt: skip
+    if not wants_map(rec.result.verdict, mode):
         return None
+    return _evidence_png(sources, shape, mode)
+
+
+def wants_map(verdict: Verdict, mode: MapMode) -> bool:
+    return mode is MapMode.ALL or (mode is MapMode.FLAGGED and
+                                   verdict is not Verdict.DEFORESTATION_FREE)  # fmt: skip
+
+
+def _evidence_png(sources: DataSources, shape: BaseGeometry, mode: MapMode) -> bytes | None:
     catalog = sources.catalog
     ds = next((d for d in catalog.enabled if d.role is Role.FOREST_LOSS), None)
     if ds is None or not on_earth(shape):
@@ -143,3 +156,27 @@ def report_map(
     cutoff_code = catalog.cutoff_date.year - int(ds.encoding.get("loss_year_base", 2000))
     return map_png.render_png(shape, view, loss, treecover, threshold=threshold,
                               cutoff_code=cutoff_code)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMaps:
+    """The report maps drawn where each unit runs (an engine `UnitExtra`): in parallel with
+    `--workers`, while the unit's raster files are open. Per analysed row that wants a map:
+    its PNG bytes, or None when it shows nothing. Rows it leaves out (plots not analysed,
+    stored results reused) are drawn by the report sink itself, the same way."""
+
+    mode: MapMode
+    key: ClassVar[str] = "maps"
+
+    def __call__(
+        self, tasks: Sequence[PlotTask], results: Sequence[PlotResult], sources: DataSources
+    ) -> dict[int, bytes | None]:
+        out: dict[int, bytes | None] = {}
+        for task, result in zip(tasks, results, strict=True):
+            if task.shape is None or not wants_map(result.verdict, self.mode):
+                continue
+            shape = task.shape
+            if task.marker is not None:  # a point: its circle and the point, as drawn_shape
+                shape = shapely.GeometryCollection([task.shape, task.marker])
+            out[task.row] = _evidence_png(sources, shape, self.mode)
+        return out
