@@ -270,3 +270,8 @@ def test_help_speaks_spanish_by_default_and_english_when_asked() -> None:
     assert "Verifica cada parcela" in es and "Carpeta para los informes" in es
     assert "Check every plot for deforestation" in en and "Folder for the reports" in en
     assert "Carpeta para los informes" not in en
+    # The language set for the machine, unless --lang says otherwise.
+    env = " ".join(run("check", "--help", env={"EUDR_CHECK_LANG": "en"}).stdout.split())
+    assert "Folder for the reports" in env
+    back = run("check", "--lang", "es", "--help", env={"EUDR_CHECK_LANG": "en"}).stdout
+    assert "Carpeta para los informes" in " ".join(back.split())

@@ -164,3 +164,49 @@ def test_datasets_list_shows_the_versions_present(tmp_path: Path) -> None:
     text = " ".join(done.stdout.split())
     assert "hansen_gfc: versions in the folder: GFC-2023-v1.11 (2 tile(s))" in text
     assert "(the catalog names GFC-2024-v1.12)" in text
+
+
+def _crop_to_corner(path: Path, pixels: int = 8) -> None:
+    """Cut a tile file down to its top-left corner: a clip that stops short of the plots."""
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(path) as src:
+        window = Window(0, 0, pixels, pixels)
+        data = src.read(window=window)
+        # The corner keeps the file's origin, hence its transform.
+        profile = src.profile | {"width": pixels, "height": pixels}
+        profile.pop("blockxsize", None), profile.pop("blockysize", None)
+        profile["tiled"] = False
+    path.unlink()
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+
+
+def test_plots_outside_the_files_present_are_counted_named_and_shown_as_partly_read(
+    tmp_path: Path,
+) -> None:
+    data = _folder(tmp_path, hansen="GFC-2024-v1.12")
+    for f in (data / "hansen_gfc").glob("*_10S_080W.tif"):
+        _crop_to_corner(f)
+    catalog = load_catalog()
+    import shapely
+
+    cusco = shapely.box(-72.6, -12.8, -72.598, -12.798)  # under 10S_080W, now outside the clip
+    jaen = shapely.box(-78.8, -5.6, -78.798, -5.598)  # under 00N_080W, whole
+    found = preflight(DataSources(catalog, data), [jaen, cusco, cusco], ["J1", "C1", "C2"])
+    assert not found.missing and found.outside["hansen_gfc"] == ("C1", "C2")
+    assert found.outside.get("jrc_gfc2020") is None  # its files are whole
+    out = tmp_path / "out"
+    done = run("check", PLOTS, "--datasets", data, "--out", out, "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "hansen_gfc: " in text and "lie (wholly or partly) outside the files present" in text
+    html = (out / "cooperativa.summary.html").read_text(encoding="utf-8")
+    assert "partly read (4 file(s)): no data for" in html
+    import csv
+
+    with (out / "cooperativa.results.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    empty = [r["plot_id"] for r in rows if r["hansen_gfc_nodata_pct"] == "100.0"]
+    assert empty and all(pid in text for pid in empty[:10])  # the console names them

@@ -117,7 +117,18 @@ _T = {
         "{dataset}: sin fuente de descarga en el catálogo; obténgalas a mano.",
         "{dataset}: no download source in the catalog; fetch them by hand.",
     ),
+    "pre_outside": Text(
+        "{dataset}: {n} de {plots} parcelas quedan fuera (en todo o en parte) de los archivos "
+        "presentes, que son recortes: sin datos para ellas. {ids}",
+        "{dataset}: {n} of {plots} plots lie (wholly or partly) outside the files present, "
+        "which are clips: no data for them. {ids}",
+    ),
+    "pre_more": Text(
+        "(y {n} más: vea su motivo en el CSV de resultados)",
+        "(and {n} more: see their reason in the results CSV)",
+    ),
 }
+SHOWN_IDS = 10  # plot ids named in a console line; the reports have them all
 _STYLE = {
     "deforestation_free": "green",
     "needs_review": "yellow",
@@ -315,8 +326,9 @@ def check_cmd(
                         read_done.append(time.perf_counter() - started)
                         shown.append(True)
                         # Only plots that will be analysed: geometry errors need no tile.
-                        shapes = [t.shape for t in plan(report, catalog) if t.shape is not None]
-                        found = preflight(sources, shapes)
+                        live = [t for t in plan(report, catalog) if t.shape is not None]
+                        found = preflight(sources, [t.shape for t in live],
+                                          [t.plot_id for t in live])  # fmt: skip
                         _print_preflight(bar.console, found, sources, catalog_file, lang)
 
                 record = run_check(
@@ -417,6 +429,16 @@ def _check_folder(catalog: Catalog, data_dir: Path, file: Path, lang: Lang) -> N
 
 def _print_preflight(console: Console, found: Preflight, sources: DataSources,
                      catalog_file: Path | None, lang: Lang) -> None:  # fmt: skip
+    same: dict[tuple[str, ...], list[str]] = {}  # one line for datasets clipped alike
+    for dataset_id, ids in found.outside.items():
+        same.setdefault(ids, []).append(dataset_id)
+    for ids, datasets in same.items():
+        named = ", ".join(ids[:SHOWN_IDS])
+        if len(ids) > SHOWN_IDS:
+            named += " " + _T["pre_more"](lang, n=len(ids) - SHOWN_IDS)
+        line = _T["pre_outside"](lang, dataset=", ".join(datasets), n=len(ids), plots=found.plots,
+                                 ids=named)  # fmt: skip
+        console.print(f"[yellow]{escape(line)}[/]", soft_wrap=True)
     if not found.missing:
         return
     worst = max(found.affected.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +17,11 @@ out = Console()
 
 
 def _help_lang(argv: list[str]) -> Lang:
-    """The language of `--help`: the --lang on the command line, else Spanish (the default
-    language). Read from the arguments, as help texts are fixed when the commands are made."""
+    """The language of `--help`: the --lang on the command line, else EUDR_CHECK_LANG, else
+    Spanish (the default language). Read from the arguments and the environment, as help texts
+    are fixed when the commands are made; the variable is read here, not through `Settings`,
+    whose import alone would double the start-up of `--help`."""
+    env = os.environ.get("EUDR_CHECK_LANG", "")
     for i, arg in enumerate(argv):
         value = arg.partition("=")[2] if arg.startswith("--lang=") else None
         if arg == "--lang" and i + 1 < len(argv):
@@ -27,7 +31,10 @@ def _help_lang(argv: list[str]) -> Lang:
                 return Lang.of(value)
             except ValueError:
                 return Lang.ES
-    return Lang.ES
+    try:
+        return Lang.of(env) if env else Lang.ES
+    except ValueError:
+        return Lang.ES
 
 
 HELP_LANG = _help_lang(sys.argv)

@@ -3,22 +3,28 @@
 The answer is a table (dataset, version, tile, plots affected, size when known) and, per
 dataset with a download source, the exact `eudr-check datasets download` command that fetches
 what is missing. A required dataset's missing tile makes its plots `undetermined`; an optional
-one's only leaves its evidence out.
+one's only leaves its evidence out. A tile file that is there may still be a clip that stops
+short of the plots (a cooperative cut out of a bigger area): the plots outside every file
+present are counted and named too, since the rasters have no data for them.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import shapely
 
 from eudr_check.datasets.catalog import Dataset
 from eudr_check.datasets.download import plot_bounds
 from eudr_check.datasets.sources import DataSources
 from eudr_check.datasets.tiles import tiles_for_bounds
+from eudr_check.spatial import Bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,9 @@ class Preflight:
     missing: tuple[MissingTile, ...]
     # Per dataset: plots for which at least one needed tile is absent.
     affected: dict[str, int]
+    # Per dataset: ids of the plots whose tiles are all there but not wholly inside the files
+    # (clips that stop short), in input order.
+    outside: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def blocking(self) -> tuple[MissingTile, ...]:
@@ -59,12 +68,19 @@ class Preflight:
         return shlex.join(args)
 
 
-def preflight(sources: DataSources, geometries: Iterable[Any]) -> Preflight:
-    """The tiles the plots need (points as the circle they stand for) and the absent ones.
+def preflight(
+    sources: DataSources, geometries: Iterable[Any], ids: Sequence[str] | None = None
+) -> Preflight:
+    """The tiles the plots need (points as the circle they stand for) and the absent ones;
+    with `ids` (one per geometry), the plots outside the extent of the files present.
     Remote locations are not probed: a remote tile shows only when it is read."""
-    boxes = plot_bounds(geometries)
+    geoms = list(geometries)
+    names = list(ids) if ids is not None else None
+    keep = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    boxes = plot_bounds(geoms[i] for i in keep)
     missing: list[MissingTile] = []
     affected: dict[str, int] = {}
+    outside: dict[str, tuple[str, ...]] = {}
     for d in sources.catalog.enabled:
         per_plot = [tiles_for_bounds(d.tiles, b) for b in boxes]
         counts = Counter(t for tiles in per_plot for t in tiles)
@@ -77,4 +93,38 @@ def preflight(sources: DataSources, geometries: Iterable[Any]) -> Preflight:
             missing.append(MissingTile(d.id, d.version, tile, layers, counts[tile], d.optional))
         if absent:
             affected[d.id] = sum(1 for tiles in per_plot if any(t in absent for t in tiles))
-    return Preflight(len(boxes), tuple(missing), affected)
+        if names is not None:
+            complete = [
+                k for k, tiles in enumerate(per_plot) if not any(t in absent for t in tiles)
+            ]
+            beyond = _beyond_files(sources, d, sorted(set(counts) - set(absent)),
+                                   [boxes[k] for k in complete])  # fmt: skip
+            if beyond:
+                outside[d.id] = tuple(names[keep[complete[k]]] for k in beyond)
+    return Preflight(len(boxes), tuple(missing), affected, outside)
+
+
+def _beyond_files(sources: DataSources, d: Dataset, tiles: list[str],
+                  boxes: list[Bounds]) -> list[int]:  # fmt: skip
+    """Which boxes some layer's local files (of those tiles) do not wholly cover."""
+    import rasterio  # the data stack only when there are plots to look at
+
+    if not boxes or not tiles:
+        return []
+    polygons = shapely.box(*np.array([tuple(b) for b in boxes], dtype=float).T)
+    out = np.zeros(len(boxes), dtype=bool)
+    for layer in d.layers:
+        extents = []
+        for tile in tiles:
+            where = sources.locate(d, layer, tile)
+            if where.remote:
+                return []
+            try:
+                with rasterio.open(where.path) as src:
+                    extents.append(shapely.box(*src.bounds))
+            except (rasterio.RasterioError, OSError):
+                continue  # the analysis says why it cannot read it, plot by plot
+        # A hair of tolerance: files end on pixel edges, boxes on float coordinates.
+        union = shapely.union_all(extents).buffer(1e-9) if extents else shapely.Polygon()
+        out |= ~shapely.covers(union, polygons)
+    return np.flatnonzero(out).tolist()

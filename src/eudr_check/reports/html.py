@@ -68,6 +68,12 @@ _T: dict[str, Text] = {
     "use": Text("En esta ejecución", "In this run"),
     "read_files": Text("leído ({n} archivo(s))", "read ({n} file(s))"),
     "not_read": Text("no leído: ningún archivo encontrado", "not read: no file found"),
+    "partly_read": Text(
+        "leído en parte ({n} archivo(s)): sin datos para {k} de {m} parcelas (fuera de los "
+        "archivos, mosaicos que faltan o nubes)",
+        "partly read ({n} file(s)): no data for {k} of {m} plots (outside the files, missing "
+        "tiles or clouds)",
+    ),
     "not_in_run": Text(
         "En el catálogo pero no usados en esta ejecución: {ids}.",
         "In the catalog but not used in this run: {ids}.",
@@ -284,13 +290,31 @@ def _version_note(catalog_version: str | None, lang: Lang) -> str:
     return f"<br><small>{escape(_t('found_version', lang, version=catalog_version))}</small>"
 
 
-def _use(run: RunRecord, dataset_id: str, lang: Lang) -> str:
-    """Whether the run read the dataset: how many files, or none (then no plot has its data)."""
+def _use(run: RunRecord, dataset_id: str, lang: Lang, cover: Coverage) -> str:
+    """Whether the run read the dataset: how many files, or none (then no plot has its data),
+    and for how many of the plots it had no data at all."""
     n = sum(1 for f in run.files if f.dataset_id == dataset_id)
-    return escape(_t("read_files", lang, n=n) if n else _t("not_read", lang))
+    if not n:
+        return escape(_t("not_read", lang))
+    empty, seen = cover.get(dataset_id, (0, 0))
+    if empty:
+        return escape(_t("partly_read", lang, n=n, k=empty, m=seen))
+    return escape(_t("read_files", lang, n=n))
 
 
-def _datasets(run: RunRecord, lang: Lang) -> str:
+# Per dataset: (plots with no data at all from it, plots it was asked about).
+Coverage = dict[str, tuple[int, int]]
+NO_DATA_AT_ALL = 0.999999  # a nodata fraction this high: the dataset said nothing
+
+
+def coverage(records: Sequence[PlotRecord], into: Coverage) -> None:
+    for rec in records:
+        for st in rec.result.stats:
+            empty, seen = into.get(st.dataset_id, (0, 0))
+            into[st.dataset_id] = (empty + (st.nodata_fraction >= NO_DATA_AT_ALL), seen + 1)
+
+
+def _datasets(run: RunRecord, lang: Lang, cover: Coverage) -> str:
     keys = ("dataset", "version", "use", "licence", "attribution")
     head = _head_row([_t(k, lang) for k in keys])
     rows = [
@@ -298,7 +322,7 @@ def _datasets(run: RunRecord, lang: Lang) -> str:
             [
                 f"<strong>{escape(d.id)}</strong><br>{escape(d.title)}",
                 escape(d.version) + _version_note(d.catalog_version, lang),
-                _use(run, d.id, lang),
+                _use(run, d.id, lang, cover),
                 escape(d.licence),
                 escape(d.attribution),
             ]
@@ -505,12 +529,14 @@ class HtmlSummaryWriter:
         self._rows = {v: staging.part(f"summary.rows.{v.value}") for v in SEVERITY}
         self._sections = {v: staging.part(f"summary.sections.{v.value}") for v in SEVERITY}
         self._counts: Counter[Verdict] = Counter()
+        self._cover: Coverage = {}
         self._flagged = 0
 
     def add(self, records: Sequence[PlotRecord], maps: dict[str, Path]) -> None:
         """A batch of plots; `maps` holds the final path of each flagged plot's map so far."""
         base = self.path.parent
         self._counts.update(r.result.verdict for r in records)
+        coverage(records, self._cover)
         for rec, row in zip(records, _table_rows(records, self.lang), strict=True):
             verdict = rec.result.verdict
             self._rows[verdict].write(json.dumps(row) + "\n")  # one line per row, any text
@@ -542,7 +568,7 @@ class HtmlSummaryWriter:
             rows = [r for v in SEVERITY for r in self._items(self._rows, v)]
             sections = [x for v in SEVERITY for x in self._items(self._sections, v)]
             body = self._table(rows) + self._flagged_part(run, sections)
-            self._write(self.path, run, _overview(run, self._counts, lang) + body)
+            self._write(self.path, run, _overview(run, self._counts, lang, self._cover) + body)
             return [self.path]
         written = [self.path]
         links: list[str] = []
@@ -562,7 +588,9 @@ class HtmlSummaryWriter:
         nav = f"<h2>{escape(_t('pages', lang))}</h2><table>{heads}{''.join(links)}</table>"
         shown = escape(_t("first_rows", lang, n=len(first)))
         first_page = f"<h2>{shown}</h2>" + self._table(first)
-        self._write(self.path, run, _overview(run, self._counts, lang) + nav + first_page)
+        self._write(
+            self.path, run, _overview(run, self._counts, lang, self._cover) + nav + first_page
+        )
         return written
 
     def _pages(self, run: RunRecord, verdict: Verdict, parts: dict[Verdict, IO[str]], kind: str,
@@ -603,8 +631,8 @@ class HtmlSummaryWriter:
         self._close_parts()
 
 
-def _overview(run: RunRecord, counts: Counter[Verdict], lang: Lang) -> str:
-    return (f"{_header(run, lang)}\n{_sample_note(run, lang)}\n{_datasets(run, lang)}\n"
+def _overview(run: RunRecord, counts: Counter[Verdict], lang: Lang, cover: Coverage) -> str:
+    return (f"{_header(run, lang)}\n{_sample_note(run, lang)}\n{_datasets(run, lang, cover)}\n"
             f"{_counts(counts, lang)}\n")  # fmt: skip
 
 
