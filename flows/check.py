@@ -17,6 +17,7 @@ from prefect_dask import DaskTaskRunner
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, Sink, run_check
 from eudr_check.engine.prefect import PrefectExecutor
+from eudr_check.engine.preflight import PreflightWatch
 from eudr_check.i18n import Lang
 from eudr_check.reports.bundle import write_bundle
 from eudr_check.reports.check_reports import ReportSink
@@ -76,12 +77,21 @@ def check(
         sinks: list[Sink] = [RegistrySink(registry)]
         if out_dir:
             sinks.insert(0, ReportSink(Path(out_dir), lang=Lang.of(lang)))
-        record = run_check(plots, sources, executor=PrefectExecutor(), sinks=sinks, kind=kind)
+        watch = PreflightWatch(sources)
+        record = run_check(plots, sources, executor=PrefectExecutor(), sinks=sinks, kind=kind,
+                           inspect=watch)  # fmt: skip
     analysed = record.planned or 0
-    get_run_logger().info("run %s: %s plots analysed, %s unchanged", record.run_id, analysed,
-                          len(ids) - analysed)  # fmt: skip
+    logger = get_run_logger()
+    logger.info("run %s: %s plots analysed, %s unchanged", record.run_id, analysed,
+                len(ids) - analysed)  # fmt: skip
+    found = watch.found
+    for line in found.lines(sources, Lang.of(lang)) if found is not None else ():
+        logger.warning("%s", line)  # missing tiles, clipped files, the download command
+    missing = [{"dataset_id": m.dataset_id, "version": m.version, "tile": m.tile,
+                "plots": m.plots, "optional": m.optional}
+               for m in (found.missing if found is not None else ())]  # fmt: skip
     return {"analysed": analysed, "skipped": len(ids) - analysed,
-            "run_id": record.run_id if analysed else None}  # fmt: skip
+            "run_id": record.run_id if analysed else None, "missing_tiles": missing}  # fmt: skip
 
 
 @flow(name="nightly")

@@ -64,7 +64,14 @@ def test_the_validation_report_comes_back_at_once(world: World) -> None:
 
 def test_after_the_check_every_plot_has_its_expected_verdict(world: World) -> None:
     detail = world.get("tech_a", f"/api/uploads/{world.upload_a['id']}").json()
-    assert detail["check"] == {"state": "done", "checked": 74, "total": 74, "error": None}
+    check = detail["check"]
+    assert (check["state"], check["checked"], check["total"], check["error"]) == (
+        "done", 74, 74, None)  # fmt: skip
+    # The preflight: the sample rasters are clips; two plots lie beyond them (SIG-001, SIG-008).
+    assert check["missing_tiles"] == [] and check["outside"]["hansen_gfc"] == 2
+    (note, *_) = check["data_notes"]
+    assert "2 plot(s) (wholly or partly) outside the files present" in note["en"]
+    assert "2 parcela(s) fuera" in note["es"]
     page = world.get("tech_a", "/api/plots", params={"limit": 1000}).json()
     assert page["total"] == 74 and page["counts"] == SAMPLE_COUNTS
     got = {p["plot_id"]: p["verdict"] for p in page["items"]}

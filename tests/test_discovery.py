@@ -123,6 +123,21 @@ def test_check_uses_the_version_found_and_prints_the_preflight(tmp_path: Path) -
     assert not (tmp_path / "o2").exists()
 
 
+def test_a_streamed_file_gets_the_download_command_from_its_results(tmp_path: Path) -> None:
+    data = _folder(tmp_path, hansen="GFC-2024-v1.12", drop_jrc="N0_W80")
+    streamed = {"EUDR_CHECK_STREAM_ABOVE_MB": "0.001", "EUDR_CHECK_BATCH_PLOTS": "20"}
+    done = run("check", PLOTS, "--datasets", data, "--out", tmp_path / "out", "--lang", "en",
+               env=streamed)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    manifest = (tmp_path / "out" / "cooperativa.manifest.json").read_text(encoding="utf-8")
+    assert '"read_in_slices": true' in manifest
+    assert "Missing tiles:" in done.stdout and "N0_W80" in done.stdout
+    assert (
+        f"eudr-check datasets download --dataset jrc_gfc2020 --tiles N0_W80 --datasets {data}"
+        in done.stdout
+    )
+
+
 def test_datasets_only_reads_only_those_and_says_so(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = run("check", PLOTS, "--datasets", SAMPLE_DATA, "--out", out, "--lang", "en",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -64,6 +65,23 @@ def test_ingest_check_nightly_and_bundle(prefect_server: None, tmp_path: Path) -
     assert any(n.startswith("eu_information_system/") for n in names)
     assert any(n.endswith("summary.html") for n in names)
     assert set(manifest["files"]) == set(names) - {"manifest.json"}
+
+
+def test_the_check_flow_reports_the_tiles_the_data_folder_lacks(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "jrc_gfc2020" / "JRC_GFC2020_V3_N0_W80.tif").unlink()
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry:
+        coop = registry.create_organisation("Cooperativa Sol Andino", "cooperative")
+    ingest(path=str(SAMPLE), organisation_id=coop, registry_url=url)
+    done = check(organisation_id=coop, registry_url=url, data_dir=str(data))
+    (missing,) = done["missing_tiles"]
+    assert (missing["dataset_id"], missing["tile"], missing["optional"]) == (
+        "jrc_gfc2020", "N0_W80", False)  # fmt: skip
+    assert missing["plots"] > 0
 
 
 def test_nightly_deployment_runs_at_two_in_lima() -> None:

@@ -6,7 +6,8 @@ a second thread would only slow both). With `EUDR_CHECK_CHECK_DEPLOYMENT` set, t
 that Prefect deployment (the `check` flow on Dask) and a Prefect worker runs it.
 
 Progress is read from the registry (which versions have a result), so it survives restarts;
-only the last error of a job is kept in memory, for the upload page.
+only the last error of a job, and its preflight (the tiles its plots need that the data
+folder lacks, with the download command), are kept in memory, for the upload page.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from eudr_check.datasets.preflight import Preflight
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, run_check
+from eudr_check.engine.preflight import PreflightWatch
 from eudr_check.store import Registry
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ class CheckQueue:
         self.deployment = deployment
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eudr-check")
         self._errors: dict[str, str] = {}
+        self._preflight: dict[str, Preflight] = {}
         self._pending: dict[str, Future[None]] = {}
         self._lock = threading.Lock()
 
@@ -47,6 +51,11 @@ class CheckQueue:
     def error(self, key: str) -> str | None:
         with self._lock:
             return self._errors.get(key)
+
+    def preflight(self, key: str) -> Preflight | None:
+        """What the job's plots need that the data folder lacks (None: not known yet)."""
+        with self._lock:
+            return self._preflight.get(key)
 
     def busy(self, key: str) -> bool:
         with self._lock:
@@ -69,7 +78,9 @@ class CheckQueue:
                 self._submit_flow(version_ids)
             else:
                 plots = RegisteredPlots(self.registry, version_ids, reuse=Reuse.MATCHING)
-                run_check(plots, self.sources, sinks=[RegistrySink(self.registry)])
+                watch = PreflightWatch(self.sources, lambda *_: self._keep(key, watch))
+                run_check(plots, self.sources, sinks=[RegistrySink(self.registry)],
+                          inspect=watch)  # fmt: skip
         except Exception as exc:  # the job's end: keep the reason for the upload page
             log.exception("check %s failed", key)
             with self._lock:
@@ -77,6 +88,11 @@ class CheckQueue:
         else:
             with self._lock:
                 self._errors.pop(key, None)
+
+    def _keep(self, key: str, watch: PreflightWatch) -> None:
+        if watch.found is not None:  # shown while the analysis runs
+            with self._lock:
+                self._preflight[key] = watch.found
 
     def _submit_flow(self, version_ids: list[int]) -> None:
         from prefect.deployments import run_deployment

@@ -100,11 +100,25 @@ class FindingOut(BaseModel):
     message: Message
 
 
+class MissingTileOut(BaseModel):
+    dataset_id: str
+    version: str
+    tile: str
+    layers: list[str]
+    plots: int
+    optional: bool  # False: its plots cannot be called deforestation-free
+
+
 class CheckState(BaseModel):
     state: Literal["pending", "done", "failed"]
     checked: int
     total: int
     error: str | None = None
+    # The preflight: tiles the plots need that the data folder lacks, plots outside the files
+    # present (per dataset), and the same in words with the download command to run.
+    missing_tiles: list[MissingTileOut] = []
+    outside: dict[str, int] = {}
+    data_notes: list[Message] = []
 
 
 class UploadOut(BaseModel):

@@ -14,6 +14,7 @@ from eudr_check.api.auth import Caller
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.scope import visible_organisations
 from eudr_check.findings import Finding, Severity, finding_message
+from eudr_check.i18n import Lang
 from eudr_check.reasons import ReasonItem, reason_message
 from eudr_check.rules import ValidationReport
 from eudr_check.store import LotInfo, PlotRef, Registry, UploadInfo
@@ -73,7 +74,20 @@ def check_state(info: UploadInfo, queue: CheckQueue) -> schemas.CheckState:
         state = "failed"
     else:
         state = "pending"
-    return schemas.CheckState(state=state, checked=info.checked, total=total, error=error)
+    found = queue.preflight(key)
+    if found is None:
+        return schemas.CheckState(state=state, checked=info.checked, total=total, error=error)
+    es, en = (found.lines(queue.sources, lang) for lang in (Lang.ES, Lang.EN))
+    return schemas.CheckState(
+        state=state, checked=info.checked, total=total, error=error,
+        missing_tiles=[
+            schemas.MissingTileOut(dataset_id=m.dataset_id, version=m.version, tile=m.tile,
+                                   layers=list(m.layers), plots=m.plots, optional=m.optional)
+            for m in found.missing
+        ],
+        outside={d: len(ids) for d, ids in found.outside.items()},
+        data_notes=[schemas.Message(es=a, en=b) for a, b in zip(es, en, strict=True)],
+    )  # fmt: skip
 
 
 def upload_out(info: UploadInfo, queue: CheckQueue) -> schemas.UploadOut:

@@ -262,9 +262,8 @@ def check_cmd(
 
         from eudr_check.datasets.catalog import load_catalog
         from eudr_check.datasets.discovery import resolve_versions
-        from eudr_check.datasets.preflight import preflight
         from eudr_check.engine import DataSources, PlotFile, run_check
-        from eudr_check.engine.plan import plan
+        from eudr_check.engine.preflight import PreflightWatch
         from eudr_check.intake import ReadOptions
         from eudr_check.reports.check_reports import ReportSink
         from eudr_check.rules import RuleThresholds, ValidationReport
@@ -317,7 +316,7 @@ def check_cmd(
                     if plain is not None:
                         plain.add("progress", n)
 
-                def inspect(report: ValidationReport) -> None:
+                def seen(found: Preflight, report: ValidationReport) -> None:
                     if plain is not None:
                         plain.total += len(report.plots)
                     bar.update(task, total=(bar.tasks[task].total or 0) + len(report.plots))
@@ -325,20 +324,19 @@ def check_cmd(
                     if not shown:  # the first batch: the whole file unless streamed
                         read_done.append(time.perf_counter() - started)
                         shown.append(True)
-                        # Only plots that will be analysed: geometry errors need no tile.
-                        live = [t for t in plan(report, catalog) if t.shape is not None]
-                        found = preflight(sources, [t.shape for t in live],
-                                          [t.plot_id for t in live])  # fmt: skip
                         _print_preflight(bar.console, found, sources, catalog_file, lang)
 
+                watch = PreflightWatch(sources, seen)
                 record = run_check(
                     plots, sources, executor=executor, sinks=[reports, why], rules=thresholds,
-                    progress=advance, inspect=inspect,
+                    progress=advance, inspect=watch,
                 )  # fmt: skip
         total = time.perf_counter() - started
         _print_verdicts(record, file, lang)
         reasons: Counter[str] = Counter(getattr(why, "reasons", {}))
         _print_undetermined(reasons, file, lang)
+        if not shown:  # streamed: no batch was seen before its analysis, the results tell
+            _print_missing_after(why, record.plots, sources, catalog_file, lang)
         used = ", ".join(f"{d.id} {d.version}" for d in catalog.enabled)
         out.print(_T["datasets"](lang, items=escape(used)))
         if datasets_only:
@@ -381,13 +379,34 @@ def _undetermined() -> Sink:
 
         def __init__(self) -> None:
             self.reasons: Counter[str] = Counter()
+            self.tiles: Counter[tuple[str, str, str]] = Counter()  # (dataset, version, tile)
+            self.plots: Counter[str] = Counter()  # per dataset, plots with a tile missing
 
         def write(self, batch: Delivered) -> None:
             for result in batch.results:
                 if result.verdict.value == "undetermined":
                     self.reasons.update({r.code.value for r in result.reasons})
+                for st in result.stats:  # what the analysis found missing, streamed or not
+                    self.tiles.update((st.dataset_id, st.version, t) for t in st.missing_tiles)
+                    self.plots.update([st.dataset_id] if st.missing_tiles else [])
 
     return Undetermined()
+
+
+def _print_missing_after(why: Sink, plots: int, sources: DataSources, catalog_file: Path | None,
+                         lang: Lang) -> None:  # fmt: skip
+    """The download commands for the tiles the analysis found missing (a streamed file, read
+    in slices inside the units, has no preflight before its analysis)."""
+    from eudr_check.datasets.preflight import MissingTile, Preflight
+
+    tiles: Counter[tuple[str, str, str]] = Counter(getattr(why, "tiles", {}))
+    if not tiles:
+        return
+    optional = {d.id for d in sources.catalog.enabled if d.optional}
+    missing = tuple(MissingTile(d, v, t, (), n, d in optional)
+                    for (d, v, t), n in sorted(tiles.items()))  # fmt: skip
+    affected = dict(getattr(why, "plots", {}))
+    _print_preflight(out, Preflight(plots, missing, affected), sources, catalog_file, lang)
 
 
 def _print_undetermined(counts: Counter[str], file: Path, lang: Lang) -> None:

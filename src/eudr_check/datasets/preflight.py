@@ -24,7 +24,28 @@ from eudr_check.datasets.catalog import Dataset
 from eudr_check.datasets.download import plot_bounds
 from eudr_check.datasets.sources import DataSources
 from eudr_check.datasets.tiles import tiles_for_bounds
+from eudr_check.i18n import Lang, Text
 from eudr_check.spatial import Bounds
+
+_T = {
+    "missing": Text(
+        "{dataset} {version}: falta la tesela {tile} ({layers}) para {n} parcela(s): {effect}.",
+        "{dataset} {version}: tile {tile} ({layers}) is missing for {n} plot(s): {effect}.",
+    ),
+    "blocking": Text("quedan indeterminadas", "they stay undetermined"),
+    "optional": Text("quedan sin esa evidencia", "they go without that evidence"),
+    "outside": Text(
+        "{dataset}: {n} parcela(s) fuera (en todo o en parte) de los archivos presentes, que son "
+        "recortes: sin datos para ellas.",
+        "{dataset}: {n} plot(s) (wholly or partly) outside the files present, which are clips: "
+        "no data for them.",
+    ),
+    "fetch": Text("Para descargarlas: {command}", "To fetch them: {command}"),
+    "no_source": Text(
+        "{dataset}: sin fuente de descarga en el catálogo; obténgalas a mano.",
+        "{dataset}: no download source in the catalog; fetch them by hand.",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +72,39 @@ class Preflight:
     def blocking(self) -> tuple[MissingTile, ...]:
         """Missing tiles of required datasets: their plots cannot be called free."""
         return tuple(m for m in self.missing if not m.optional)
+
+    def merged(self, other: Preflight) -> Preflight:
+        """This answer and another batch's, as one (tiles counted over both)."""
+        tiles = {(m.dataset_id, m.tile): m for m in self.missing}
+        for m in other.missing:
+            had = tiles.get((m.dataset_id, m.tile))
+            plots = m.plots + (had.plots if had else 0)
+            tiles[(m.dataset_id, m.tile)] = MissingTile(m.dataset_id, m.version, m.tile,
+                                                        m.layers, plots, m.optional)  # fmt: skip
+        affected = dict(Counter(self.affected) + Counter(other.affected))
+        outside = dict(self.outside)
+        for d, ids in other.outside.items():
+            outside[d] = outside.get(d, ()) + ids
+        return Preflight(self.plots + other.plots, tuple(tiles[k] for k in sorted(tiles)),
+                         affected, outside)  # fmt: skip
+
+    def lines(self, sources: DataSources, lang: Lang, catalog_file: Path | None = None,
+              ) -> list[str]:  # fmt: skip
+        """The answer in words, one line per missing tile and per clipped dataset, then the
+        download command per dataset: for logs and the web service (the CLI draws a table)."""
+        out = [
+            _T["missing"](lang, dataset=m.dataset_id, version=m.version, tile=m.tile,
+                          layers=", ".join(m.layers), n=m.plots,
+                          effect=_T["optional" if m.optional else "blocking"](lang))
+            for m in self.missing
+        ]  # fmt: skip
+        out += [_T["outside"](lang, dataset=d, n=len(ids)) for d, ids in self.outside.items()]
+        for d in sources.catalog.enabled:
+            if d.id in self.affected:
+                command = self.command(d, sources.data_dir, catalog_file)
+                out.append(_T["fetch"](lang, command=command) if command
+                           else _T["no_source"](lang, dataset=d.id))  # fmt: skip
+        return out
 
     def command(self, dataset: Dataset, data_dir: Path, catalog_file: Path | None = None,
                 ) -> str | None:  # fmt: skip
