@@ -138,6 +138,19 @@ def test_a_streamed_file_gets_the_download_command_from_its_results(tmp_path: Pa
     )
 
 
+def test_a_streamed_geopackage_shows_progress_against_its_feature_count(tmp_path: Path) -> None:
+    streamed = {"EUDR_CHECK_STREAM_ABOVE_MB": "0.001", "EUDR_CHECK_BATCH_PLOTS": "10"}
+    gpkg = ROOT / "sample_plots" / "cooperativa.gpkg"
+    done = run("check", gpkg, "--datasets", SAMPLE_DATA, "--out", tmp_path / "out", "--lang",
+               "en", env=streamed)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    import re
+
+    totals = {int(n) for n in re.findall(r"Analysing plots: \d+ of (\d+) plots", done.stdout)}
+    assert len(totals) == 1 and totals.pop() > 50, done.stdout
+    assert re.search(r"Writing reports and maps: \d+ of \d+ plots", done.stdout)
+
+
 def test_datasets_only_reads_only_those_and_says_so(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = run("check", PLOTS, "--datasets", SAMPLE_DATA, "--out", out, "--lang", "en",

@@ -43,6 +43,10 @@ _T = {
     "progress": Text("Analizando parcelas", "Analysing plots"),
     "writing": Text("Escribiendo informes y mapas", "Writing reports and maps"),
     "plain_progress": Text("{what}: {done} de {total} parcelas", "{what}: {done} of {total} plots"),
+    "plain_so_far": Text(
+        "{what}: {done} parcelas hasta ahora (el archivo se lee por partes)",
+        "{what}: {done} plots so far (the file is read in slices)",
+    ),
     "times": Text(
         "Tiempos: lectura y validación {read} s · análisis {analysis} s · mapas {maps} s ({n}) · "
         "informes {reports} s · total {total} s",
@@ -327,9 +331,16 @@ def check_cmd(
                         _print_preflight(bar.console, found, sources, catalog_file, lang)
 
                 watch = PreflightWatch(sources, seen)
+
+                def expect(n: int) -> None:  # a file read in slices: its feature count
+                    if plain is not None:
+                        plain.total = n
+                    bar.update(task, total=n)
+                    bar.update(written, total=n)
+
                 record = run_check(
                     plots, sources, executor=executor, sinks=[reports, why], rules=thresholds,
-                    progress=advance, inspect=watch,
+                    progress=advance, inspect=watch, expect=expect,
                 )  # fmt: skip
         total = time.perf_counter() - started
         _print_verdicts(record, file, lang)
@@ -355,19 +366,26 @@ def check_cmd(
 
 
 class _PlainProgress:
-    """Progress as plain lines (a log, a pipe, CI): one each tenth of the way."""
+    """Progress as plain lines (a log, a pipe, CI): one each tenth of the way, or, while the
+    total is not known (a file read in slices where the work runs), one every `EVERY_S`."""
+
+    EVERY_S = 10.0
 
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
         self.total = 0
         self.done = {"progress": 0, "writing": 0}
+        self.last = {"progress": time.monotonic(), "writing": time.monotonic()}
 
     def add(self, what: str, n: int) -> None:
         before = self.done[what]
         self.done[what] = after = before + n
+        name = _T[what](self.lang)
         if self.total and (after * 10 // self.total > before * 10 // self.total):
-            out.print(_T["plain_progress"](self.lang, what=_T[what](self.lang), done=after,
-                                           total=self.total))  # fmt: skip
+            out.print(_T["plain_progress"](self.lang, what=name, done=after, total=self.total))
+        elif not self.total and time.monotonic() - self.last[what] >= self.EVERY_S:
+            self.last[what] = time.monotonic()
+            out.print(_T["plain_so_far"](self.lang, what=name, done=after))
 
 
 def _undetermined() -> Sink:

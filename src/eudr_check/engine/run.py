@@ -57,6 +57,7 @@ def run_check(
     progress: Progress | None = None,
     work: RunUnit = run_unit,
     inspect: Callable[[ValidationReport], None] | None = None,
+    expect: Callable[[int], None] | None = None,
 ) -> RunRecord:
     """Check the plots against the sources on the executor (default: this process) and hand
     every batch of results to the sinks; returns the finished record.
@@ -66,7 +67,9 @@ def run_check(
     error is raised. When no plot needs analysing and no sink wants stored results, nothing is
     opened at all: the record says 0 plots. `work` is the unit function (`run_unit`; tests
     inject faults through it). `inspect` sees each batch's validated plots here, before they
-    are planned (the CLI's preflight); slices read inside the units are not seen.
+    are planned (the CLI's preflight); slices read inside the units are not seen. `expect` is
+    told how many plots a streamed input holds, when the file says so before it is read (a
+    FlatGeobuf or GeoPackage; a streamed GeoJSON does not), for a progress bar's total.
     """
     executor = executor or SerialExecutor()
     size = batch_plots or get_settings().batch_plots
@@ -81,6 +84,8 @@ def run_check(
             log.info("%s: nothing to check", plots.name)
             return record.finish(plots=0, verdicts={}, files=(), input_sha256=source.sha256())
         record = replace(record, planned=source.planned)
+        if expect is not None and source.streamed and source.planned is not None:
+            expect(source.planned)
         for sink in sinks:
             opened.append(sink)
             sink.open(record)
