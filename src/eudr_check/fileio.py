@@ -97,6 +97,11 @@ def sha256_file_cached(path: Path | str) -> str:
 def strict_json(value: Any) -> Any:
     """Nested values as strict JSON, which every reader and database accepts: NaN and
     infinities become null, numpy scalars plain numbers, tuples lists, keys text."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): strict_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

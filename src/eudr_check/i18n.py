@@ -42,7 +42,11 @@ class Text:
     en: str
 
     def __call__(self, lang: Lang | str, /, **params: Any) -> str:
-        template = self.es if Lang.of(lang) is Lang.ES else self.en
+        # Reports call this a million times with a Lang already: no parsing then.
+        if lang is Lang.ES or lang is Lang.EN:
+            template = self.es if lang is Lang.ES else self.en
+        else:
+            template = self.es if Lang.of(lang) is Lang.ES else self.en
         return template.format(**params) if params else template
 
     def lenient(self, lang: Lang | str, /, **params: Any) -> str:

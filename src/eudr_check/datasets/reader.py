@@ -121,6 +121,22 @@ def read_window(dataset: Dataset, layer: str, bounds: Bounds, data_dir: Path) ->
     return window
 
 
+def crop(window: RasterWindow, bounds: Bounds) -> RasterWindow | None:
+    """The window `read_window` would give for `bounds`, cut out of a bigger window read
+    before (same cells, same grid); None when the window does not cover it."""
+    pixel = window.grid.pixel
+    grid = Grid.covering(pixel, bounds)
+    r0 = round((window.transform.f - grid.transform.f) / pixel)
+    c0 = round((grid.transform.c - window.transform.c) / pixel)
+    h, w = grid.shape
+    if r0 < 0 or c0 < 0 or r0 + h > window.data.shape[0] or c0 + w > window.data.shape[1]:
+        return None
+    rows, cols = slice(r0, r0 + h), slice(c0, c0 + w)
+    outside = window.outside[rows, cols] if window.outside.size else window.outside
+    return RasterWindow(window.data[rows, cols], window.nodata[rows, cols], grid, outside,
+                        window.missing_tiles, window.errors, window.opened)  # fmt: skip
+
+
 def _uncovered_in_tile(dataset: Dataset, tile: str, t: Affine, covered: NDArray[np.bool_]) -> bool:
     top, left = tile_corner(dataset.tiles, tile)
     c0 = max(0, round((left - t.c) / t.a))

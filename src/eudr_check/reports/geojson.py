@@ -20,7 +20,27 @@ def _round(value: Any) -> Any:
     return value
 
 
+def _ring(ring: BaseGeometry) -> list[list[float]]:
+    return [[round(x, EU_DECIMALS), round(y, EU_DECIMALS)]
+            for x, y in shapely.get_coordinates(ring).tolist()]  # fmt: skip
+
+
+def _rings(polygon: Any) -> list[list[list[float]]]:
+    return [_ring(polygon.exterior), *(_ring(r) for r in polygon.interiors)]
+
+
 def geometry_dict(geom: BaseGeometry) -> dict[str, Any]:
+    """The geometry's GeoJSON members, coordinates rounded to the EU's decimals. Polygons and
+    points (nearly every plot) are taken ring by ring from GEOS, the rest through `mapping`."""
+    kind = geom.geom_type
+    if not geom.is_empty and not shapely.has_z(geom):
+        if kind == "Polygon":
+            return {"type": kind, "coordinates": _rings(geom)}
+        if kind == "MultiPolygon":
+            return {"type": kind, "coordinates": [_rings(p) for p in geom.geoms]}
+        if kind == "Point":
+            return {"type": kind, "coordinates": [round(geom.x, EU_DECIMALS),
+                                                  round(geom.y, EU_DECIMALS)]}  # fmt: skip
     mapping = shapely.geometry.mapping(geom)
     return {"type": mapping["type"], "coordinates": _round(mapping["coordinates"])}
 

@@ -112,8 +112,14 @@ def render_png(
         index = np.full((SIZE, SIZE), _BACKGROUND, dtype=np.uint8)
     else:
         rows, cols = _sample(loss, view)
-        index = _classes(loss, treecover, threshold, cutoff_code)[np.ix_(rows, cols)]
-        index[(index == _NODATA) & _HATCHED] = _HATCH
+        classes = _classes(loss, treecover, threshold, cutoff_code)
+        # rows and cols never decrease: repeating each cell as often as it is sampled is the
+        # same picture as indexing with them, at a quarter of the time.
+        height, width = classes.shape
+        index = np.repeat(np.repeat(classes, np.bincount(rows, minlength=height), axis=0),
+                          np.bincount(cols, minlength=width), axis=1)  # fmt: skip
+        if (classes == _NODATA).any():
+            index[(index == _NODATA) & _HATCHED] = _HATCH
     image = Image.fromarray(index, mode="P")
     image.putpalette(_PALETTE)
     _outline(ImageDraw.Draw(image), shape, view)

@@ -6,7 +6,7 @@ here, so both show the same picture from the same windows, title and notes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from eudr_check.analysis import point_circles
 from eudr_check.datasets.catalog import Dataset, Role
-from eudr_check.datasets.reader import RasterWindow, read_window
+from eudr_check.datasets.reader import RasterWindow, crop, read_window
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine.plan import PlotTask
 from eudr_check.i18n import Lang, Text
@@ -138,24 +138,57 @@ def wants_map(verdict: Verdict, mode: MapMode) -> bool:
                                    verdict is not Verdict.DEFORESTATION_FREE)  # fmt: skip
 
 
-def _evidence_png(sources: DataSources, shape: BaseGeometry, mode: MapMode) -> bytes | None:
+Windows = Callable[[str, Bounds], RasterWindow]
+
+
+def _evidence_png(sources: DataSources, shape: BaseGeometry, mode: MapMode,
+                  windows: Windows | None = None) -> bytes | None:  # fmt: skip
+    """The map of `shape`; `windows(layer, view)` reads the loss layer's windows (default:
+    from the files)."""
     catalog = sources.catalog
-    ds = next((d for d in catalog.enabled if d.role is Role.FOREST_LOSS), None)
+    ds = _loss_dataset(sources)
     if ds is None or not on_earth(shape):
         return None
     view = map_png.view_bounds(shape, ds.pixel_deg)
     if view.width * view.height / ds.pixel_deg**2 > MAX_WINDOW_PIXELS:
         return None
-    loss = read_window(ds, "lossyear", view, sources.data_dir)
-    treecover = None
-    if "treecover2000" in ds.layers:
-        treecover = read_window(ds, "treecover2000", view, sources.data_dir)
+    read = windows or (lambda layer, b: read_window(ds, layer, b, sources.data_dir))
+    loss = read("lossyear", view)
+    treecover = read("treecover2000", view) if "treecover2000" in ds.layers else None
     threshold = int(ds.encoding.get("treecover_threshold", 10))
     if mode is MapMode.FLAGGED and not map_png.shows_something(loss, treecover, threshold):
         return None
     cutoff_code = catalog.cutoff_date.year - int(ds.encoding.get("loss_year_base", 2000))
     return map_png.render_png(shape, view, loss, treecover, threshold=threshold,
                               cutoff_code=cutoff_code)  # fmt: skip
+
+
+def _loss_dataset(sources: DataSources) -> Dataset | None:
+    return next((d for d in sources.catalog.enabled if d.role is Role.FOREST_LOSS), None)
+
+
+class _SharedWindows:
+    """The windows of a chunk's maps, read once for all of them and cut per map (plots of a
+    chunk are neighbours: one read instead of two per map); a view outside is read alone."""
+
+    def __init__(self, ds: Dataset, views: list[Bounds], data_dir: Path) -> None:
+        self.ds, self.data_dir = ds, data_dir
+        self.whole: dict[str, RasterWindow] = {}
+        self.box: Bounds | None = None
+        box = Bounds(min(v.minx for v in views), min(v.miny for v in views),
+                     max(v.maxx for v in views), max(v.maxy for v in views))  # fmt: skip
+        if len(views) > 1 and box.width * box.height / ds.pixel_deg**2 <= MAX_WINDOW_PIXELS:
+            self.box = box
+
+    def __call__(self, layer: str, view: Bounds) -> RasterWindow:
+        box = self.box
+        if box is not None:
+            if layer not in self.whole:
+                self.whole[layer] = read_window(self.ds, layer, box, self.data_dir)
+            part = crop(self.whole[layer], view)
+            if part is not None:
+                return part
+        return read_window(self.ds, layer, view, self.data_dir)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +204,17 @@ class UnitMaps:
     def __call__(
         self, tasks: Sequence[PlotTask], results: Sequence[PlotResult], sources: DataSources
     ) -> dict[int, bytes | None]:
-        out: dict[int, bytes | None] = {}
+        shapes: dict[int, BaseGeometry] = {}
         for task, result in zip(tasks, results, strict=True):
             if task.shape is None or not wants_map(result.verdict, self.mode):
                 continue
             shape = task.shape
             if task.marker is not None:  # a point: its circle and the point, as drawn_shape
                 shape = shapely.GeometryCollection([task.shape, task.marker])
-            out[task.row] = _evidence_png(sources, shape, self.mode)
-        return out
+            shapes[task.row] = shape
+        ds = _loss_dataset(sources)
+        if ds is None or not shapes:
+            return dict.fromkeys(shapes)
+        views = [map_png.view_bounds(s, ds.pixel_deg) for s in shapes.values() if on_earth(s)]
+        windows = _SharedWindows(ds, views, sources.data_dir) if views else None
+        return {row: _evidence_png(sources, s, self.mode, windows) for row, s in shapes.items()}
