@@ -7,11 +7,11 @@ streamed file are read inside the units: only the batches read where the run sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from eudr_check.datasets.preflight import Preflight, preflight
 from eudr_check.datasets.sources import DataSources
-from eudr_check.engine.plan import plan
+from eudr_check.engine.plan import PlotTask
 from eudr_check.rules import ValidationReport
 
 Seen = Callable[[Preflight, ValidationReport], None]
@@ -26,9 +26,9 @@ class PreflightWatch:
         self.seen = seen
         self.found: Preflight | None = None
 
-    def __call__(self, report: ValidationReport) -> None:
+    def __call__(self, report: ValidationReport, tasks: Sequence[PlotTask]) -> None:
         # Only plots that will be analysed: a plot with geometry errors needs no tile.
-        live = [t for t in plan(report, self.sources.catalog) if t.shape is not None]
+        live = [t for t in tasks if t.shape is not None]
         found = preflight(self.sources, [t.shape for t in live], [t.plot_id for t in live])
         self.found = found if self.found is None else self.found.merged(found)
         if self.seen is not None:

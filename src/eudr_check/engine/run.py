@@ -18,7 +18,7 @@ from typing import Any
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine.executors import Executor, RunUnit, SerialExecutor
 from eudr_check.engine.inputs import InputBatch, PlotInput, PlotReport
-from eudr_check.engine.plan import batch_chunks, plan, spatial_chunks
+from eudr_check.engine.plan import PlotTask, batch_chunks, plan, spatial_chunks
 from eudr_check.engine.record import CheckRun, Files, LotRecord, RunRecord
 from eudr_check.engine.sinks import CollectSink, Delivered, Sink
 from eudr_check.engine.work import Unit, UnitOutput, run_unit, undetermined_result
@@ -29,6 +29,8 @@ from eudr_check.settings import get_settings
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+# Sees each batch's validated plots and their tasks where the run starts, before analysis.
+Inspect = Callable[[ValidationReport, Sequence[PlotTask]], None]
 
 
 @dataclass(slots=True)
@@ -56,7 +58,7 @@ def run_check(
     batch_plots: int | None = None,
     progress: Progress | None = None,
     work: RunUnit = run_unit,
-    inspect: Callable[[ValidationReport], None] | None = None,
+    inspect: Inspect | None = None,
     expect: Callable[[int], None] | None = None,
 ) -> RunRecord:
     """Check the plots against the sources on the executor (default: this process) and hand
@@ -66,10 +68,10 @@ def run_check(
     anything fails, the sinks not yet closed are aborted (a registry run ends `failed`) and the
     error is raised. When no plot needs analysing and no sink wants stored results, nothing is
     opened at all: the record says 0 plots. `work` is the unit function (`run_unit`; tests
-    inject faults through it). `inspect` sees each batch's validated plots here, before they
-    are planned (the CLI's preflight); slices read inside the units are not seen. `expect` is
-    told how many plots a streamed input holds, when the file says so before it is read (a
-    FlatGeobuf or GeoPackage; a streamed GeoJSON does not), for a progress bar's total.
+    inject faults through it). `inspect` sees each batch's validated plots and their plan
+    here, before their analysis (the preflight); slices read inside the units are not seen.
+    `expect` is told how many plots a streamed input holds, when the file says so before it
+    is read (a FlatGeobuf or GeoPackage; a streamed GeoJSON does not), for a progress total.
     """
     executor = executor or SerialExecutor()
     size = batch_plots or get_settings().batch_plots
@@ -124,7 +126,7 @@ class _Delivery:
 
     def __init__(
         self, sinks: Sequence[Sink], progress: Progress | None,
-        inspect: Callable[[ValidationReport], None] | None = None,
+        inspect: Inspect | None = None,
     ) -> None:  # fmt: skip
         self.sinks = sinks
         self.extras = tuple(s.unit_extra for s in sinks if s.unit_extra is not None)
@@ -146,9 +148,9 @@ class _Delivery:
                 yield Unit(number, 0, source=batch.source, rules=rules, extras=self.extras)
                 continue
             assert batch.report is not None
-            if self.inspect is not None:
-                self.inspect(batch.report)
             tasks = plan(batch.report, sources.catalog)
+            if self.inspect is not None:
+                self.inspect(batch.report, tasks)
             results: list[PlotResult | None] = [None] * len(tasks)
             fresh = [True] * len(tasks)
             for row, stored in batch.reused.items():
