@@ -360,7 +360,7 @@ def check_cmd(
         spent = reports.seconds
         analysis = max(total - read - sum(spent.values()), 0.0)
         out.print(_T["times"](lang, read=f"{read:.1f}", analysis=f"{analysis:.1f}",
-                              maps=f"{spent['maps']:.1f}", n=len(reports.map_files),
+                              maps=f"{spent['maps']:.1f}", n=reports.map_count,
                               reports=f"{spent['reports'] + spent['assemble']:.1f}",
                               total=f"{total:.1f}"), soft_wrap=True)  # fmt: skip
 

@@ -10,6 +10,7 @@ folder as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -71,7 +72,7 @@ class ReportSink(Sink):
         # Seconds spent drawing maps, adding rows to the reports, putting them together.
         self.seconds = {"maps": 0.0, "reports": 0.0, "assemble": 0.0}
         self._files = contextlib.ExitStack()
-        self.written: list[Path] = []
+        self._reports: list[Path] = []  # once closed: the reports, then the manifest
         self._staging: Staging | None = None
 
     def open(self, record: RunRecord) -> None:
@@ -89,29 +90,47 @@ class ReportSink(Sink):
         self.html = HtmlSummaryWriter(out / f"{self.stem}.summary.html", self.lang, staging)
         # The maps read the same tiles over and over: keep them open for the run.
         self._files.enter_context(open_files())
-        self.maps: dict[str, Path] = {}  # plot id -> its map (the first plot's, for twins)
-        self.map_files: list[Path] = []
-        self._names: set[str] = set()
+        # Per map file name, the SHA-256 of its bytes, taken as it is written: a national run
+        # writes hundreds of thousands, neither kept as paths nor read again for the manifest.
+        self._maps: dict[str, str] = {}
+        self._names: set[str] = set()  # lower-cased, to keep names distinct on any disk
 
     def write(self, batch: Delivered) -> None:
         t0 = time.perf_counter()
         records = plot_records(batch.report, batch.results, batch.first_row)
         drawn = batch.extras.get(UnitMaps.key, {}) if self.unit_extra is not None else {}
-        self._draw_maps(records, drawn, batch.first_row)
+        maps = self._draw_maps(records, drawn, batch.first_row)
         t1 = time.perf_counter()
         self.geojson.add(records)
         self.csv.add(records)
-        self.html.add(records, self.maps)
+        self.html.add(records, maps)
         self.seconds["maps"] += t1 - t0
         self.seconds["reports"] += time.perf_counter() - t1
         if self.progress is not None:
             self.progress(len(records))
 
+    @property
+    def map_count(self) -> int:
+        return len(self._maps)
+
+    @property
+    def map_files(self) -> list[Path]:
+        return [self.maps_dir / name for name in self._maps]
+
+    @property
+    def written(self) -> list[Path]:
+        """Once closed: every file written, the manifest last."""
+        if not self._reports:
+            return []
+        return [*self._reports[:-1], *self.map_files, self._reports[-1]]
+
     def _draw_maps(
         self, records: list[PlotRecord], drawn: Mapping[int, bytes | None], first_row: int
-    ) -> None:
-        """Stage each record's map: drawn where its unit ran, or here (plots not analysed)."""
+    ) -> dict[str, Path]:
+        """Stage each record's map: drawn where its unit ran, or here (plots not analysed).
+        Returns the batch's maps by plot id (the first plot's, for twins)."""
         assert self._staging is not None
+        maps: dict[str, Path] = {}
         for rec in records:
             if not wants_map(rec.result.verdict, self.map_mode):
                 continue
@@ -131,8 +150,9 @@ class ReportSink(Sink):
             final = self.maps_dir / name
             self._staging.stage(final).write_bytes(png)
             self._names.add(name.lower())
-            self.maps.setdefault(rec.plot_id, final)
-            self.map_files.append(final)
+            self._maps[name] = hashlib.sha256(png).hexdigest()
+            maps.setdefault(rec.plot_id, final)
+        return maps
 
     def close(self, record: RunRecord) -> None:
         assert self._staging is not None
@@ -140,17 +160,18 @@ class ReportSink(Sink):
         reports = [self.geojson.finish(record), self.csv.finish(), *self.html.finish(record)]
         self._files.close()
         self._staging.commit()
-        written = [*reports, *self.map_files]
-        for old in self.stale - {p.resolve() for p in self.map_files}:
-            old.unlink(missing_ok=True)
+        for old in self.stale:
+            if old.name not in self._maps:
+                old.unlink(missing_ok=True)
         manifest = record.manifest()
         manifest["report_lang"] = self.lang.value
-        manifest["outputs"] = {
-            p.relative_to(self.out_dir).as_posix(): sha256_file(p) for p in written
-        }
+        outputs = {p.relative_to(self.out_dir).as_posix(): sha256_file(p) for p in reports}
+        maps = self.maps_dir.relative_to(self.out_dir).as_posix()
+        outputs.update((f"{maps}/{name}", digest) for name, digest in self._maps.items())
+        manifest["outputs"] = outputs
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         write_text(self.manifest_path, text)
-        self.written = [*written, self.manifest_path]
+        self._reports = [*reports, self.manifest_path]
         self.seconds["assemble"] = time.perf_counter() - started
         log.info("reports for %s written to %s", record.input_name, self.out_dir)
 
