@@ -140,3 +140,33 @@ def test_every_sample_export_passes_our_rules(tmp_path: Path, name: str) -> None
         assert f.stat().st_size <= 20_000
         again = validate(read_plots(f))
         assert not again.has_errors, [e.to_dict() for e in again.errors]
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)",
+            "-2+3"]  # fmt: skip
+
+
+def _cells(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [c for row in csv.reader(fh, delimiter=";" if "eu" in path.name else ",")
+                for c in row]  # fmt: skip
+
+
+def test_no_csv_the_project_writes_carries_a_formula(tmp_path: Path, check: Check) -> None:
+    from eudr_check.reports.findings import write_findings
+
+    d = D
+    feats = [feature(poly(square(X0 + i * 0.01, Y0)), plot_id=text, ProducerName=text)
+             for i, text in enumerate(FORMULAS)]  # fmt: skip
+    feats.append(feature({"type": "LineString", "coordinates": [[X0, Y0], [X0 + d, Y0]]},
+                         plot_id=FORMULAS[0]))  # excluded from the EU export  # fmt: skip
+    report = check(*feats, fix=True)
+    result = export_traces(report, tmp_path / "c.geojson", tmp_path, max_mb=0.001)
+    written = [result.excluded, result.index]
+    written += [p for p in write_findings(report, tmp_path / "c.geojson", tmp_path)
+                if p.suffix == ".csv"]  # fmt: skip
+    assert len(written) == 3
+    for path in written:
+        cells = _cells(path)
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], path.name
+        assert any(c.startswith("'=") for c in cells), path.name  # kept, shown as text

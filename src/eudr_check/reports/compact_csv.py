@@ -8,7 +8,6 @@ checked it. Written beside its target and renamed when complete: a failed run le
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -17,6 +16,8 @@ from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.engine.record import RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.models import DatasetStats, PlotResult
+from eudr_check.reports.csv_out import line as csv_line
+from eudr_check.reports.csv_out import write_rows
 
 
 def _stat_names(ds: Dataset) -> tuple[str, ...]:
@@ -70,16 +71,14 @@ class CompactCsvSink(Sink):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.{record.run_id}.part")
         self._fh = self._tmp.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._fh, lineterminator="\n")
-        self._writer.writerow(compact_columns(record.catalog))
+        self._fh.write(csv_line(compact_columns(record.catalog)))
         self._datasets = record.catalog.enabled
 
     def write(self, batch: Delivered) -> None:
         index = [int(i) for i in batch.report.plots["source_index"].tolist()]
-        self._writer.writerows(
-            compact_row(i, result, self._datasets)
-            for i, result in zip(index, batch.results, strict=True)
-        )
+        assert self._fh is not None
+        write_rows(self._fh, (compact_row(i, result, self._datasets)
+                              for i, result in zip(index, batch.results, strict=True)))  # fmt: skip
 
     def close(self, record: RunRecord) -> None:
         assert self._fh is not None and self._tmp is not None

@@ -10,6 +10,7 @@ from eudr_check import __version__
 from eudr_check.fileio import write_text
 from eudr_check.findings import finding_record
 from eudr_check.i18n import Lang, Text
+from eudr_check.reports.csv_out import csv_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport, as_frame
 
@@ -54,7 +55,8 @@ def write_findings(
                          for v in frame["severity"]]  # fmt: skip
     frame.columns = [HEADINGS[c](lang) if c in HEADINGS else c for c in frame.columns]
     # UTF-8 with BOM: Excel then shows ñ and accents correctly.
-    write_text(csv_path, frame.to_csv(index=False), encoding="utf-8-sig")
+    rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+    write_text(csv_path, csv_text(list(frame.columns), rows), encoding="utf-8-sig")
     doc = {
         "tool": "eudr-check",
         "version": __version__,

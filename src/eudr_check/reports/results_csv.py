@@ -24,30 +24,13 @@ from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.i18n import Lang
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import reason_message, verdict_name
+from eudr_check.reports.csv_out import line as csv_line
+from eudr_check.reports.csv_out import write_rows
 from eudr_check.reports.options import CsvDialect
 from eudr_check.reports.records import PlotRecord
 from eudr_check.reports.staging import Staging
 
 Cell = str | int | float | None
-
-# Excel runs a cell starting with these as a formula, even when quoted (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Cell, dialect: CsvDialect = CsvDialect.EXCEL) -> str:
-    if isinstance(value, float) and dialect is CsvDialect.EXCEL_EU and math.isfinite(value):
-        return repr(value).replace(".", ",")
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return '"true"' if value else '"false"'
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else ""
-    if value.startswith(_FORMULA_START):
-        value = "'" + value
-    return '"' + value.replace('"', '""') + '"'
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -164,11 +147,8 @@ class ResultsCsvWriter:
             self._staging.stage(self.path).open("w", encoding="utf-8-sig", newline="") as out,
             Path(self._part.name).open(encoding="utf-8") as rows,
         ):
-            sep, d = self.dialect.separator, self.dialect
-            out.write(sep.join(_cell(h, d) for h in header) + "\r\n")
-            for line in rows:
-                cells = self._cells(json.loads(line), years)
-                out.write(sep.join(_cell(v, d) for v in cells) + "\r\n")
+            out.write(csv_line(header, self.dialect))
+            write_rows(out, (self._cells(json.loads(r), years) for r in rows), self.dialect)
         return self.path
 
     def _cells(self, row: dict[str, Any], years: dict[str, list[int]]) -> list[Cell]:

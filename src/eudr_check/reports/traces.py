@@ -5,8 +5,6 @@ Only plots without remaining errors go in; the others are listed in excluded.csv
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from eudr_check.engine.record import RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.fileio import write_text
 from eudr_check.findings import Severity
+from eudr_check.reports.csv_out import csv_text
 from eudr_check.reports.geojson import collection_text, feature_text
 from eudr_check.rules import ValidationReport
 
@@ -140,8 +139,4 @@ def export_traces(
 
 
 def _csv(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
+    return csv_text(header, rows)
