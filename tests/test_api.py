@@ -567,3 +567,36 @@ def test_the_openapi_schema_lists_every_api_route(world: World) -> None:
     listed = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert api_routes(world.app) <= listed
     assert "Bearer" in doc["info"]["description"]
+
+
+# cross-site requests and response headers ---------------------------------------------------------
+
+
+def test_a_cookie_post_from_another_site_is_refused_and_a_bearer_one_is_not(
+    world: World,
+) -> None:
+    cookie = {"Cookie": f"eudr_token={world.secrets['tech_a']}"}
+    data = geojson_bytes(feature(poly(square()), plot_id="CSRF-1"))
+    evil = {**cookie, "Origin": "http://evil.example"}
+    r = world.client.post("/api/uploads", headers=evil, files={"file": ("a.geojson", data)})
+    assert r.status_code == 403 and r.json()["code"] == "cross_site"
+    assert r.json()["message"]["es"] and r.json()["message"]["en"]
+    referer = {**cookie, "Referer": "https://evil.example/page"}
+    assert world.client.put(f"/api/shares/{world.orgs['X']}", headers=referer).status_code == 403
+    null = {**cookie, "Origin": "null"}  # a sandboxed frame or a file: page
+    assert world.client.put(f"/api/shares/{world.orgs['X']}", headers=null).status_code == 403
+    same = {**cookie, "Origin": "http://testserver"}
+    assert world.client.put(f"/api/shares/{world.orgs['X']}", headers=same).status_code == 204
+    # A bearer token is no ambient credential: another Origin does not matter.
+    bearer = {**world.headers("tech_a"), "Origin": "http://evil.example"}
+    assert world.client.put(f"/api/shares/{world.orgs['X']}", headers=bearer).status_code == 204
+    # The pages refuse the same with their own 403 page.
+    page = world.client.post("/signout", headers=evil)
+    assert page.status_code == 403 and "text/html" in page.headers["content-type"]
+
+
+def test_api_responses_are_not_stored_or_sniffed(world: World) -> None:
+    for r in (world.get("tech_a", "/api/me"), world.get("tech_a", "/api/plots"),
+              world.get(None, "/api/me")):  # fmt: skip
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["x-content-type-options"] == "nosniff"

@@ -407,3 +407,10 @@ def test_results_csv_in_the_european_excel_dialect(run: CheckRun, tmp_path: Path
     pd.testing.assert_frame_equal(a, b)  # the same table, spelled for another Excel
     text = eu.read_text(encoding="utf-8-sig")
     assert ";4,9123;" in text and "4.9123" not in text
+
+
+def test_the_html_report_shows_bidirectional_controls_as_codes() -> None:
+    from eudr_check.reports.html import escape
+
+    assert escape("Quispe \u202egnp.exe <b>") == "Quispe [U+202E]gnp.exe &lt;b&gt;"
+    assert escape("José Núñez") == "José Núñez"

@@ -309,6 +309,27 @@ def test_shares_page(world: World, browser: Callable[..., TestClient]) -> None:
     page(browser("exp_x").post(f"/shares/{z}", data={"action": "share"}), 403)
 
 
+def test_the_shares_notice_names_no_organisation_the_page_does_not_list(
+    world: World, browser: Callable[..., TestClient]
+) -> None:
+    tech = browser("tech_c", "en")
+    other_coop = world.orgs["A"]  # a cooperative: never listed to another cooperative
+    html = page(tech.get(f"/shares?done=share&org={other_coop}"))
+    assert "Org A" not in html
+    assert "Org Z" in page(tech.get(f"/shares?done=share&org={world.orgs['Z']}"))
+
+
+def test_bidirectional_controls_are_shown_not_obeyed(
+    world: World, browser: Callable[..., TestClient]
+) -> None:
+    admin = browser("admin")
+    name = "Coop \u202egnp.exe"
+    r = admin.post("/admin/organisations", data={"name": name, "kind": "cooperative"})
+    assert r.status_code == 303
+    html = page(admin.get(r.headers["location"]))
+    assert "\u202e" not in html and "Coop [U+202E]gnp.exe" in html
+
+
 def test_lots_pages(world: World, browser: Callable[..., TestClient]) -> None:
     exp = browser("exp_x")
     html = page(exp.get("/lots"))

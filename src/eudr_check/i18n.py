@@ -90,3 +90,14 @@ def country_name(iso2: str, lang: Lang | str) -> str:
     if Lang.of(lang) is Lang.EN:
         return str(found.name)
     return str(_spanish_countries().gettext(found.name))
+
+
+# Bidirectional controls (embeddings, overrides, isolates, marks): in a name they can make
+# "cod.exe" read "exe.doc" or flip a plot id. Users see them as a visible code instead.
+_BIDI = {c: f"[U+{c:04X}]" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                     0x200E, 0x200F, 0x061C)}  # fmt: skip
+
+
+def visible(text: str) -> str:
+    """The text with its bidirectional control characters shown as [U+202E] and the like."""
+    return text if text.isascii() else text.translate(_BIDI)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from eudr_check import __version__
 from eudr_check.api import errors, pages
 from eudr_check.api.checks import CheckQueue
+from eudr_check.api.guard import SiteGuard
 from eudr_check.api.limits import BodyLimit
 from eudr_check.api.ratelimit import RateLimiter
 from eudr_check.api.routes import admin, lots, plots, shares, uploads
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.checks = checks
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)
+    app.add_middleware(SiteGuard)  # added last: runs first
     errors.install(app)
     for module in (admin, uploads, plots, shares, lots):
         app.include_router(module.router)

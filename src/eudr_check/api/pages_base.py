@@ -24,6 +24,7 @@ from eudr_check import __version__
 from eudr_check.api import auth, i18n
 from eudr_check.api.errors import as_api_error
 from eudr_check.errors import EudrCheckError, SignInRequired
+from eudr_check.i18n import visible
 from eudr_check.store import Role
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Every value a page shows: bidirectional controls visible, never obeyed.
+    finalize=lambda value: visible(value) if isinstance(value, str) else value,
 )
 
 

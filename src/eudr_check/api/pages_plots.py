@@ -151,14 +151,14 @@ def shares_page(request: Request, done: str | None = None, org: int | None = Non
     registry = deps.registry(request)
     assert caller.organisation_id is not None
     partners = registry.partners(caller.organisation_id)
-    notice = None
-    if done in ("share", "unshare") and org is not None and org <= deps.MAX_ID:
-        named = registry.organisation(org)
-        if named is not None:
-            notice = i18n.text(i18n.lang_of(request), f"shares.done_{done}", name=named.name)
     exporters = []
     if caller.role is Role.TECHNICIAN:
         exporters = registry.organisations(OrgKind.EXPORTER)
+    notice = None
+    # Only an organisation this page lists anyway is named: the query is the caller's to edit.
+    known = {o.id: o.name for o in (*partners, *exporters)}
+    if done in ("share", "unshare") and org is not None and org in known:
+        notice = i18n.text(i18n.lang_of(request), f"shares.done_{done}", name=known[org])
     return render(request, "shares.html", exporters=exporters,
                   shared={o.id for o in partners}, partners=partners, notice=notice)  # fmt: skip
 

@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from html import escape
+from html import escape as _escape
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
@@ -20,12 +20,18 @@ from urllib.parse import quote
 from eudr_check.datasets.catalog import Role
 from eudr_check.engine.record import RunRecord
 from eudr_check.findings import finding_message
-from eudr_check.i18n import Lang, Text
+from eudr_check.i18n import Lang, Text, visible
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import Verdict, reason_message, verdict_name
 from eudr_check.reports import map_png
 from eudr_check.reports.records import PlotRecord
 from eudr_check.reports.staging import Staging
+
+
+def escape(text: str) -> str:
+    """HTML-escaped, with bidirectional controls shown, never obeyed (`i18n.visible`)."""
+    return _escape(visible(text))
+
 
 SAMPLE_DATA_DIR = "sample_data"  # the bundled synthetic rasters
 
