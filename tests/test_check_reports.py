@@ -25,9 +25,9 @@ from eudr_check.models import DatasetStats, PlotResult
 from eudr_check.reasons import Reason, ReasonItem, Verdict
 from eudr_check.reports import map_png
 from eudr_check.reports.check_reports import write_check_reports
+from eudr_check.reports.csv_out import cell as _cell
 from eudr_check.reports.maps import map_file_name, render_plot_map
 from eudr_check.reports.options import MapMode
-from eudr_check.reports.results_csv import _cell
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.spatial import Bounds
 from tests.conftest import X0, Y0, feature, poly, square
