@@ -397,3 +397,28 @@ def test_rate_limit_per_token(tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 200
         # Requests without a valid token are refused before they count against anyone.
         assert client.get("/api/me", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def _nested(kind: str, depth: int) -> bytes:
+    point = '{"type":"Point","coordinates":[-78.8,-5.6]}'
+    props, geometry = '{"plot_id":"N1"}', point
+    if kind == "collections":
+        geometry = '{"type":"GeometryCollection","geometries":[' * depth + point + "]}" * depth
+    elif kind == "arrays":
+        geometry = '{"type":"Polygon","coordinates":' + "[" * depth + "0" + "]" * depth + "}"
+    else:
+        props = '{"plot_id":"N1","x":' + '{"a":' * depth + "1" + "}" * depth + "}"
+    return ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":' + props
+            + ',"geometry":' + geometry + "}]}").encode()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "depth"), [("collections", 900), ("arrays", 5000), ("properties", 5000)]
+)
+def test_deeply_nested_json_is_a_422_in_both_languages(world: World, kind: str,
+                                                       depth: int) -> None:  # fmt: skip
+    r = upload(world, "tech_a", "nested.geojson", _nested(kind, depth))
+    assert r.status_code == 422, r.text  # never a 500
+    body = r.json()
+    assert body["code"] in ("bad_file", "too_deep")
+    assert "profundidad" in body["message"]["es"] and "deeply" in body["message"]["en"]

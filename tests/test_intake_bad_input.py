@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
 import zipfile
@@ -17,6 +18,8 @@ from eudr_check.errors import PlotFileError
 from eudr_check.intake import read_plots
 from eudr_check.intake.tabular import read_xlsx
 from eudr_check.settings import Settings
+
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 KML_POINT = (
     '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>A</name>'
@@ -295,3 +298,24 @@ def test_geopackage_unknown_layer_lists_layers(tmp_path: Path) -> None:
     frame.to_file(path, layer="parcelas", driver="GPKG")
     error = _error(path, layer="lotes")
     assert "lotes" in error.message("es") and "parcelas" in error.message("en")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_deeply_nested_geojson_is_exit_2_with_a_message(tmp_path: Path, streamed: bool) -> None:
+    import subprocess
+    import sys
+
+    depth = 5000
+    doc = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+           '{"plot_id":"N1"},"geometry":{"type":"Polygon","coordinates":' + "[" * depth + "0"
+           + "]" * depth + "}}]}")  # fmt: skip
+    path = tmp_path / "nested.geojson"
+    path.write_text(doc)
+    env = {**os.environ, "EUDR_CHECK_STREAM_ABOVE_MB": "0.001" if streamed else "64"}
+    done = subprocess.run([sys.executable, "-m", "eudr_check.cli", "check", str(path), "--out",
+                           str(tmp_path / "out"), "--datasets", str(SAMPLE_DATA), "--lang", "en"],
+                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    text = " ".join((done.stdout + done.stderr).split())
+    assert "nested.geojson" in text and "too deeply" in text and "Traceback" not in text
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

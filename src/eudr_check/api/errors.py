@@ -49,6 +49,13 @@ _TABLE: list[tuple[type[Exception], int, str, str]] = [
 ]
 
 
+TOO_DEEP = ApiError(
+    422, "too_deep",
+    "Los datos anidan objetos o geometrías a demasiada profundidad para leerlos.",
+    "The data nests objects or geometries too deeply to be read.",
+)  # fmt: skip
+
+
 def as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
@@ -109,5 +116,12 @@ def install(app: FastAPI) -> None:
             log.error("%s %s: %s", request.method, request.url.path, exc)
         return _response(err)
 
+    async def on_too_deep(request: Request, exc: Exception) -> JSONResponse:
+        # Whatever nesting got past the readers (a property object in a registered plot):
+        # the input's fault, never a 500.
+        log.warning("%s %s: input nested too deeply", request.method, request.url.path)
+        return _response(TOO_DEEP)
+
     app.add_exception_handler(EudrCheckError, on_error)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(RecursionError, on_too_deep)

@@ -23,6 +23,10 @@ EXIT_UNUSABLE = 2
 
 ERROR = Text("Error", "Error")
 _SETTINGS = Text("configuración inválida: {problem}", "invalid settings: {problem}")
+_TOO_DEEP = Text(
+    "los datos anidan objetos o geometrías a demasiada profundidad para leerlos",
+    "the data nests objects or geometries too deeply to be read",
+)
 _REGISTRY = Text(
     "no se pudo usar el registro: {problem}", "the registry could not be used: {problem}"
 )
@@ -37,6 +41,8 @@ def exit_code(exc: BaseException) -> int | None:
         # A lot that exists but is not ready (plots unchecked or stale) is the user's to fix.
         return EXIT_UNUSABLE if exc.unknown_lot else EXIT_NOT_FIT
     if isinstance(exc, EudrCheckError | ValidationError | SQLAlchemyError | OSError):
+        return EXIT_UNUSABLE
+    if isinstance(exc, RecursionError):  # input nested past what any reader caught
         return EXIT_UNUSABLE
     return None
 
@@ -54,6 +60,8 @@ def message(exc: BaseException, lang: Lang) -> str:
         return _REGISTRY(lang, problem=problem)
     if isinstance(exc, OSError):
         return f"{exc.filename or ''} {exc.strerror or exc}".strip()
+    if isinstance(exc, RecursionError):
+        return _TOO_DEEP(lang)
     return str(exc)
 
 

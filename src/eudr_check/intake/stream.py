@@ -270,8 +270,19 @@ class _FeatureReader:
                 if len(self._buf) - self._pos < _MAX_VALUE and self._more():
                     continue
                 self._fail(exc.msg, exc.pos)
+            except RecursionError:
+                self._fail_nested()
             self._pos = end
             return value
+
+    def _fail_nested(self) -> NoReturn:
+        line = self._line + self._buf.count("\n", 0, self._pos)
+        raise PlotFileError(
+            self.path,
+            f"el elemento de la línea {line} anida geometrías u objetos a demasiada profundidad "
+            "para leerlo.",
+            f"the feature on line {line} nests geometries or objects too deeply to be read.",
+        )
 
     def _fail(self, msg: str, pos: int | None = None) -> NoReturn:
         where = self._pos if pos is None else pos
