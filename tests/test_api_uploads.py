@@ -3,7 +3,10 @@ content sniffing, size limit, per-token rate limit) and the filters of /api/plot
 
 from __future__ import annotations
 
+import io
+import math
 import random
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -422,3 +425,46 @@ def test_deeply_nested_json_is_a_422_in_both_languages(world: World, kind: str,
     body = r.json()
     assert body["code"] in ("bad_file", "too_deep")
     assert "profundidad" in body["message"]["es"] and "deeply" in body["message"]["en"]
+
+
+def _kmz(kml: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("doc.kml", kml)
+    return buf.getvalue()
+
+
+def test_a_zip_bomb_is_refused_within_a_few_times_the_upload_cap(tmp_path: Path) -> None:
+    client, secrets = small_service(tmp_path, max_upload_mb=0.5)  # may expand to 2 MB
+    auth = {"Authorization": f"Bearer {secrets['tech']}"}
+    kml = (b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+           + b" " * 40_000_000 + b"</Document></kml>")  # fmt: skip
+    bomb = _kmz(kml)
+    assert len(bomb) < 100_000  # 40 MB of content in well under 0.5 MB
+    with client:
+        r = client.post("/api/uploads", headers=auth, files={"file": ("bomba.kmz", bomb)})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "bad_file" and "2 MB" in body["message"]["en"]
+    assert "EUDR_CHECK_MAX_UNZIPPED_MB" in body["message"]["es"]
+
+
+def test_an_upload_over_the_plot_or_vertex_limit_is_413(tmp_path: Path) -> None:
+    client, secrets = small_service(tmp_path, max_upload_plots=3, max_upload_vertices=40)
+    auth = {"Authorization": f"Bearer {secrets['tech']}"}
+    many = geojson_bytes(*(feature(poly(square(X0 + i * 0.01, Y0)), plot_id=f"P{i}")
+                           for i in range(4)))  # fmt: skip
+    few = geojson_bytes(*(feature(poly(square(X0 + i * 0.01, Y0)), plot_id=f"Q{i}")
+                          for i in range(2)))  # fmt: skip
+    ring = [[X0 + 0.001 * math.cos(k / 30 * math.tau), Y0 + 0.001 * math.sin(k / 30 * math.tau)]
+            for k in range(30)]  # fmt: skip
+    ring.append(ring[0])
+    detailed = geojson_bytes(*(feature(poly([ring]), plot_id=f"R{i}") for i in range(2)))
+    with client:
+        r = client.post("/api/uploads", headers=auth, files={"file": ("m.geojson", many)})
+        assert r.status_code == 413 and r.json()["code"] == "too_many_plots"
+        assert "EUDR_CHECK_MAX_UPLOAD_PLOTS" in r.json()["message"]["en"]
+        r = client.post("/api/uploads", headers=auth, files={"file": ("d.geojson", detailed)})
+        assert r.status_code == 413 and r.json()["code"] == "too_many_vertices"
+        assert client.post("/api/uploads", headers=auth,
+                           files={"file": ("f.geojson", few)}).status_code == 201  # fmt: skip

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eudr_check.i18n import Lang
 
+UNZIP_FACTOR = 4.0  # a zipped plot file expands to a few times its size (KML: 5-10x)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EUDR_CHECK_", extra="ignore")
@@ -20,8 +22,9 @@ class Settings(BaseSettings):
     # Largest plot file read at once; protects the service and the CLI from runaway input.
     # Files streamed in slices (see stream_above_mb) are not bound by it.
     max_input_mb: float = Field(default=200.0, gt=0)
-    # Largest uncompressed size of a zip/kmz member, against zip bombs.
-    max_unzipped_mb: float = Field(default=1000.0, gt=0)
+    # Largest uncompressed content of a zip/kmz/xlsx, against zip bombs; None: UNZIP_FACTOR
+    # times max_upload_mb (200 MB by default), so what a file may expand to follows the cap.
+    max_unzipped_mb: float | None = Field(default=None, gt=0)
     # The EU Information System refuses geolocation files over 25 MB.
     traces_max_mb: float = Field(default=25.0, gt=0)
     # The language of the command line and of reports when none is asked for.
@@ -42,11 +45,21 @@ class Settings(BaseSettings):
     batch_plots: int = Field(default=5000, gt=0)
     # Web service: largest upload accepted (the request body, multipart overhead included).
     max_upload_mb: float = Field(default=50.0, gt=0)
+    # Web service: most plots, and most vertices over all plots, one upload may hold.
+    max_upload_plots: int = Field(default=250_000, gt=0)
+    max_upload_vertices: int = Field(default=25_000_000, gt=0)
     # Web service: requests per minute allowed for one token (a burst of that size, then refill).
     rate_limit_per_minute: int = Field(default=240, gt=0)
     # Web service: a Prefect deployment ("flow/deployment", e.g. "check/check") that checks
     # uploaded plots; None: the service checks them itself, one job at a time.
     check_deployment: str | None = None
+
+    @property
+    def unzipped_limit_mb(self) -> float:
+        """What an archive may expand to (see max_unzipped_mb)."""
+        if self.max_unzipped_mb is not None:
+            return self.max_unzipped_mb
+        return UNZIP_FACTOR * self.max_upload_mb
 
 
 def get_settings() -> Settings:

@@ -127,9 +127,9 @@ class MemberReader:
         raise PlotFileError(
             self.path,
             f"el contenido descomprimido ({info.filename!r}) supera el límite de "
-            f"{self.limit_mb:g} MB.",
+            f"{self.limit_mb:g} MB (EUDR_CHECK_MAX_UNZIPPED_MB); divida el archivo.",
             f"the uncompressed content ({info.filename!r}) exceeds the limit of "
-            f"{self.limit_mb:g} MB.",
+            f"{self.limit_mb:g} MB (EUDR_CHECK_MAX_UNZIPPED_MB); split the file.",
         )
 
 
@@ -140,7 +140,7 @@ def check_declared_size(path: Path, archive: zipfile.ZipFile, max_unzipped_mb: f
         raise PlotFileError(
             path,
             f"el contenido descomprimido ({total / 1e6:.1f} MB) supera el límite de "
-            f"{max_unzipped_mb:g} MB.",
+            f"{max_unzipped_mb:g} MB (EUDR_CHECK_MAX_UNZIPPED_MB); divida el archivo.",
             f"the uncompressed content ({total / 1e6:.1f} MB) exceeds the limit of "
-            f"{max_unzipped_mb:g} MB.",
+            f"{max_unzipped_mb:g} MB (EUDR_CHECK_MAX_UNZIPPED_MB); split the file.",
         )

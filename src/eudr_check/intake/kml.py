@@ -223,5 +223,5 @@ def read_kmz(path: Path, data: bytes, settings: Settings) -> list[RawLayer]:
     main = main or next(
         (m for m in kmls if PurePosixPath(m.filename).name.lower() == "doc.kml"), kmls[0]
     )
-    kml = MemberReader(path, archive, settings.max_unzipped_mb).read(main)
+    kml = MemberReader(path, archive, settings.unzipped_limit_mb).read(main)
     return read_kml(path, kml)

@@ -140,7 +140,7 @@ def _bundle(reader: MemberReader, parts: dict[str, zipfile.ZipInfo]) -> bytes:
 
 def read_shapefile_zip(path: Path, data: bytes, settings: Settings) -> list[RawLayer]:
     archive = open_zip(path, data)
-    reader = MemberReader(path, archive, settings.max_unzipped_mb)
+    reader = MemberReader(path, archive, settings.unzipped_limit_mb)
     layers = []
     for parts in _parts(archive).values():
         shp_name = parts[".shp"].filename

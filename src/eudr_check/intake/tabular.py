@@ -518,7 +518,7 @@ def read_xlsx(
 ) -> list[RawLayer]:  # fmt: skip
     settings = settings or get_settings()
     # openpyxl decompresses whole members itself, so only declared sizes can be capped here.
-    check_declared_size(path, open_zip(path, data), settings.max_unzipped_mb)
+    check_declared_size(path, open_zip(path, data), settings.unzipped_limit_mb)
     with warnings.catch_warnings():
         # Harmless notes about styles and Excel extensions openpyxl does not keep.
         warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
+import shapely
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from eudr_check.api import deps, schemas, views
@@ -15,7 +17,7 @@ from eudr_check.api.auth import Caller, technician
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.scope import upload_for
 from eudr_check.errors import ApiError
-from eudr_check.intake import read_plots
+from eudr_check.intake import PlotTable, read_plots
 from eudr_check.intake.countries import normalise_country
 from eudr_check.rules import ValidationReport, validate
 from eudr_check.settings import Settings
@@ -76,6 +78,32 @@ def refuse_unstorable_text(name: str, report: ValidationReport) -> None:
                        f"most {MAX_PLOT_ID}).")  # fmt: skip
 
 
+_PARSING = threading.Lock()
+
+
+def refuse_oversized(name: str, table: PlotTable, settings: Settings) -> None:
+    """More plots or vertices than one upload may hold: 413, with the limit and its setting."""
+    plots = len(table.plots)
+    if plots > settings.max_upload_plots:
+        raise ApiError(413, "too_many_plots",
+                       f"{name}: {plots} parcelas; una subida admite hasta "
+                       f"{settings.max_upload_plots} (EUDR_CHECK_MAX_UPLOAD_PLOTS). Divida el "
+                       "archivo.",
+                       f"{name}: {plots} plots; one upload holds at most "
+                       f"{settings.max_upload_plots} (EUDR_CHECK_MAX_UPLOAD_PLOTS). Split the "
+                       "file.")  # fmt: skip
+    geoms = [g for g in table.plots.geometry.values if g is not None]
+    vertices = int(shapely.get_num_coordinates(geoms).sum()) if geoms else 0
+    if vertices > settings.max_upload_vertices:
+        raise ApiError(413, "too_many_vertices",
+                       f"{name}: {vertices} vértices; una subida admite hasta "
+                       f"{settings.max_upload_vertices} (EUDR_CHECK_MAX_UPLOAD_VERTICES). "
+                       "Simplifique o divida el archivo.",
+                       f"{name}: {vertices} vertices; one upload holds at most "
+                       f"{settings.max_upload_vertices} (EUDR_CHECK_MAX_UPLOAD_VERTICES). "
+                       "Simplify or split the file.")  # fmt: skip
+
+
 def accept_upload(
     registry: Registry, queue: CheckQueue, settings: Settings, caller: Caller,
     name: str, data: bytes, *, fix: bool = True, country: str | None = None,
@@ -97,7 +125,12 @@ def accept_upload(
     with tempfile.TemporaryDirectory(prefix="eudr-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        report = validate(read_plots(path, default_country=iso2, settings=settings), fix=fix)
+        # One file parsed at a time: what parsing costs in memory (a KML expands several times
+        # over its bytes) stays that of one upload, however many arrive at once.
+        with _PARSING:
+            table = read_plots(path, default_country=iso2, settings=settings)
+            refuse_oversized(name, table, settings)
+            report = validate(table, fix=fix)
     refuse_unstorable_text(name, report)
     summary = registry.register_upload(
         caller.organisation_id, report, name, hashlib.sha256(data).hexdigest()
