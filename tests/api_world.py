@@ -51,6 +51,7 @@ def settings(url: str, **changes: Any) -> Settings:
         "catalog": CATALOG,
         "check_deployment": None,
         "rate_limit_per_minute": 100_000,
+        "failed_auth_per_minute": 100_000,
     }
     return Settings(**{**base, **changes})
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_upload_vertices: int = Field(default=25_000_000, gt=0)
     # Web service: requests per minute allowed for one token (a burst of that size, then refill).
     rate_limit_per_minute: int = Field(default=240, gt=0)
+    # Web service: requests with an unknown or revoked token allowed per address and minute;
+    # beyond, the address gets 429 before any token is looked at (no guessing at speed).
+    failed_auth_per_minute: int = Field(default=30, gt=0)
     # Web service: a Prefect deployment ("flow/deployment", e.g. "check/check") that checks
     # uploaded plots; None: the service checks them itself, one job at a time.
     check_deployment: str | None = None

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.sources = sources
     app.state.checks = checks
-    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.limiter = RateLimiter(registry, settings.rate_limit_per_minute)
+    app.state.sign_in_limiter = RateLimiter(registry, settings.failed_auth_per_minute)
     app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)
     app.add_middleware(SiteGuard)  # added last: runs first
     errors.install(app)

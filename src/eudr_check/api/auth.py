@@ -60,25 +60,44 @@ def identify(request: Request, secret: str | None) -> Caller | None:
     )  # fmt: skip
 
 
+def identify_guarded(request: Request, secret: str | None) -> Caller | None:
+    """`identify`, counting failures per address: past `failed_auth_per_minute` the address
+    gets 429 before any token is looked at, so tokens cannot be guessed at speed."""
+    address = f"auth-fail:{request.client.host if request.client else '-'}"
+    guard = request.app.state.sign_in_limiter
+    wait = guard.blocked(address)
+    if wait:
+        raise _too_many(wait)
+    caller = identify(request, secret)
+    if caller is None:
+        guard.take(address)
+    return caller
+
+
 def current_caller(request: Request) -> Caller:
-    caller = identify(request, token_from(request))
+    caller = identify_guarded(request, token_from(request))
     if caller is None:
         raise _unauthorised()
     rate_limit(request, caller)
     return caller
 
 
+def _too_many(wait: float) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        "Demasiadas solicitudes: espere unos segundos.",
+        "Too many requests: wait a few seconds.",
+        headers={"Retry-After": retry_after(wait)},
+    )
+
+
 def rate_limit(request: Request, caller: Caller) -> None:
-    """429 when the caller's token has used up its requests (API and pages alike)."""
-    wait = request.app.state.limiter.take(caller.token_id)
+    """429 when the caller's token has used up its requests (API and pages alike), counted
+    across every process of the service."""
+    wait = request.app.state.limiter.take(f"token:{caller.token_id}")
     if wait:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "Demasiadas solicitudes: espere unos segundos.",
-            "Too many requests: wait a few seconds.",
-            headers={"Retry-After": retry_after(wait)},
-        )
+        raise _too_many(wait)
 
 
 def require(*roles: Role) -> Callable[..., Caller]:

@@ -51,7 +51,7 @@ def signin(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     token = token.strip()
-    caller = auth.identify(request, token)
+    caller = auth.identify_guarded(request, token)
     if caller is None:
         lang = i18n.lang_of(request)
         return render(

@@ -1,32 +1,42 @@
-"""Per-token rate limit: a token bucket of `per_minute` requests, refilled continuously."""
+"""Rate limits the service's processes share: requests per token per minute, and failed
+sign-ins per address per minute, counted in the registry (`store.counters`).
+
+A fixed window per clock minute: simple, one upsert per request, and the same for every
+process, where a limit kept in each process's memory would be multiplied by their number.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 
+from eudr_check.store import Registry
+
 
 class RateLimiter:
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+    def __init__(self, registry: Registry, per_minute: int,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.registry = registry
+        self.per_minute = per_minute
         self._clock = clock
-        self._buckets: dict[int, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
-    def take(self, key: int) -> float:
-        """0 when the request may go ahead, else the seconds to wait."""
+    def _minute(self) -> tuple[int, float]:
         now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
+        minute = int(now // 60)
+        return minute, (minute + 1) * 60 - now
+
+    def take(self, key: str) -> float:
+        """Count one request of `key`: 0 when it may go ahead, else the seconds to wait."""
+        minute, left = self._minute()
+        if self.registry.count_request(key, minute) <= self.per_minute:
+            return 0.0
+        return left
+
+    def blocked(self, key: str) -> float:
+        """Without counting: the seconds `key` must wait (0: it has requests left)."""
+        minute, left = self._minute()
+        return left if self.registry.request_count(key, minute) >= self.per_minute else 0.0
 
 
 def retry_after(seconds: float) -> str:

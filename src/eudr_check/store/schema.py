@@ -262,3 +262,14 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+
+
+class RequestCount(Base):
+    """Requests (or failed sign-ins) per key per minute: the rate limit every process of the
+    service shares. Old minutes are deleted as new ones start."""
+
+    __tablename__ = "request_counts"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    minute: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, default=0)
