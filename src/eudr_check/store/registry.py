@@ -42,6 +42,7 @@ from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
 from eudr_check.store.access import AccessQueries
 from eudr_check.store.counters import RequestCounters
+from eudr_check.store.jobs import JobQueue
 from eudr_check.store.migrate import has_geometry_column, upgrade
 from eudr_check.store.schema import (
     CheckRun,
@@ -113,7 +114,7 @@ class StoredResult:
     result: PlotResult
 
 
-class Registry(AccessQueries, RequestCounters):
+class Registry(AccessQueries, RequestCounters, JobQueue):
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:

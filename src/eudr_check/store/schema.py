@@ -273,3 +273,32 @@ class RequestCount(Base):
     key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     minute: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     count: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CheckJob(Base):
+    """A background check of some plot versions, claimed by one worker at a time under a lease
+    it renews while it works; a lease that runs out (the process died) puts the job back."""
+
+    __tablename__ = "check_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), index=True)  # "upload-7": one upload's jobs
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    version_ids: Mapped[list[int]] = mapped_column(Json)
+    state: Mapped[JobState] = mapped_column(_enum(JobState, "job_state"), index=True)
+    worker: Mapped[str | None] = mapped_column(sa.String(64))
+    lease_until: Mapped[dt.datetime | None]
+    claimed_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    run_uid: Mapped[str | None] = mapped_column(sa.String(32))  # the check run working on it
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -96,7 +96,7 @@ def bundle_bytes(
     except BundleError as exc:
         key = f"lot-{lot.id}"
         if not queue.busy(key):
-            queue.submit(key, lot.version_ids)
+            queue.submit(key, lot.version_ids, lot.organisation_id)
         raise ApiError(
             409, "not_ready",
             f"{exc.text.es} Se está verificando; inténtelo de nuevo en un minuto.",

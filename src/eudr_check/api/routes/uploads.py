@@ -139,7 +139,11 @@ def accept_upload(
     assert info is not None
     # Every current plot of the cooperative, not only the new versions: plots unchanged in
     # this file but never checked (or checked on older data) get their verdict too.
-    queue.submit(views.upload_key(info.id), registry.current_versions(caller.organisation_id))
+    queue.submit(
+        views.upload_key(info.id),
+        registry.current_versions(caller.organisation_id),
+        caller.organisation_id,
+    )
     return views.upload_detail(registry, info, queue, report)
 
 
