@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Web service: a Prefect deployment ("flow/deployment", e.g. "check/check") that checks
     # uploaded plots; None: the service checks them itself, one job at a time.
     check_deployment: str | None = None
+    # Web service: seconds a check job stays with a worker that stopped renewing its lease
+    # (a process that died) before another takes it up.
+    check_lease_s: float = Field(default=30.0, gt=0)
 
     @property
     def unzipped_limit_mb(self) -> float:

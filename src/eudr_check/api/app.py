@@ -26,7 +26,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     registry = Registry.open(settings.registry_url)
     sources = DataSources(load_catalog(settings.catalog), settings.datasets)
-    checks = CheckQueue(registry, sources, settings.check_deployment)
+    checks = CheckQueue(
+        registry, sources, settings.check_deployment, lease_s=settings.check_lease_s
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

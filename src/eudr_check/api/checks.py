@@ -34,7 +34,7 @@ from eudr_check.store.jobs import JOB_PLOTS, JobInfo
 log = logging.getLogger(__name__)
 
 LEASE_S = 30.0  # a job whose worker has not renewed it for this long goes back in the queue
-BEAT_S = 5.0  # how often a working worker renews its lease
+BEAT_S = 5.0  # how often a working worker renews its lease (at most a third of the lease)
 POLL_S = 1.0  # how often an idle worker looks for jobs other processes queued
 
 
@@ -132,7 +132,7 @@ class CheckQueue:
         beating = threading.Event()
 
         def beat() -> None:
-            while not beating.wait(BEAT_S):
+            while not beating.wait(min(BEAT_S, self.lease_s / 3)):
                 try:
                     if not self.registry.heartbeat(job.id, self.worker, self.lease_s):
                         log.warning("job %s is no longer ours", job.id)
