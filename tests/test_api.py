@@ -212,7 +212,7 @@ def test_an_exporter_sees_exactly_what_was_shared_with_it(world: World) -> None:
 
 def test_an_exporter_nothing_was_shared_with_sees_nothing(world: World) -> None:
     page = world.get("exp_y", "/api/plots").json()
-    assert page == {"total": 0, "counts": {}, "items": []}
+    assert page == {"total": 0, "counts": {}, "items": [], "next_after": None}
     assert world.get("exp_y", "/api/plots/geojson").json()["features"] == []
     assert world.get("exp_y", "/api/shares").json() == []
     assert world.get("exp_y", "/api/lots").json() == []

@@ -6,6 +6,7 @@ checked once against the bundled sample rasters.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -173,7 +174,7 @@ def test_bundle_holds_eu_files_reports_maps_and_a_manifest(checked: Checked, bun
     assert flagged - drawable == {"VV-002"}  # a LineString: no shape, undetermined
     eu = json.loads(members[f"eu_information_system/{stem}.traces_001.geojson"])
     excluded = members[f"eu_information_system/{stem}.traces_excluded.csv"].decode("utf-8-sig")
-    left_out = {line.split(",")[0] for line in excluded.splitlines()[1:]}
+    left_out = {row[0] for row in list(csv.reader(excluded.splitlines()))[1:]}
     exported = {f["id"] for f in eu["features"]}
     assert exported | left_out == {*IN_LOT, *SECOND.values()} and not exported & left_out
     assert manifest["eu_information_system"]["exported"] == len(exported)
@@ -411,8 +412,8 @@ def test_a_large_lot_is_split_into_several_eu_files(
     for name in eu["files"]:
         assert name in manifest["files"] and len(members[name]) <= 5000
         ids += [f["id"] for f in json.loads(members[name])["features"]]
-    index = members[eu["index"]].decode("utf-8-sig").splitlines()[1:]
-    assert ids == [line.split(",")[0] for line in index]
+    index = list(csv.reader(members[eu["index"]].decode("utf-8-sig").splitlines()))[1:]
+    assert ids == [row[0] for row in index]
     assert (
         len(ids) == eu["exported"] and eu["exported"] + eu["left_out"] == manifest["lot"]["plots"]
     )

@@ -36,14 +36,26 @@ def _number(text: str) -> str:
     return text
 
 
+PICKER_PLOTS = 1000
+PICK_VERDICTS = (*views.VERDICTS, views.UNCHECKED)
+
+
 def _lots_page(
     request: Request, status: int = 200, form: dict[str, Any] | None = None,
     errors: list[str] | None = None,
 ) -> Response:  # fmt: skip
     caller = need(signed_in(request), Role.EXPORTER)
     registry = deps.registry(request)
-    plots = sorted(views.visible_plots(registry, caller),
-                   key=lambda p: (p.organisation_name, p.plot_id))  # fmt: skip
+    # The picker shows one page of the shared plots (searched and paged in SQL): a lot is
+    # made from what an exporter can look through, never a page with 100,000 rows.
+    params = request.query_params
+    q = (params.get("q") or "").strip()[:100] or None
+    verdict = params.get("verdict") if params.get("verdict") in PICK_VERDICTS else None
+    after = params.get("after", "")
+    start = int(after) if after.isdigit() and int(after) <= deps.MAX_ID else None
+    found = views.plot_page(registry, caller, views.PlotFilter(
+        verdict=verdict, q=q, limit=PICKER_PLOTS, after=start))  # fmt: skip
+    plots = found.items
     form = form or {"reference": "", "commodity": "coffee", "hs_code": "", "net_mass_kg": "",
                     "plots": set()}  # fmt: skip
     return render(
@@ -52,6 +64,12 @@ def _lots_page(
         status=status,
         lots=lots.lots(caller, registry),
         plots=plots,
+        picker={
+            "q": q or "",
+            "verdict": verdict or "",
+            "total": found.total,
+            "next": found.next_after,
+        },
         form=form,
         errors=errors or [],
         verdicts=(*views.VERDICTS, views.UNCHECKED),

@@ -176,6 +176,9 @@ class PlotPage(BaseModel):
     total: int
     counts: dict[str, int]
     items: list[PlotOut]
+    next_after: int | None = Field(
+        default=None, description="Pass as `after` for the next page; null on the last page."
+    )
 
 
 class VersionOut(BaseModel):

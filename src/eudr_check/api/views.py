@@ -20,6 +20,9 @@ from eudr_check.rules import ValidationReport
 from eudr_check.store import LotInfo, PlotRef, Registry, UploadInfo
 
 UNCHECKED = "unchecked"
+# The map of a page draws outlines simplified to about a metre: for display only (the
+# registry, the reports and the EU export keep every vertex).
+DISPLAY_TOLERANCE_DEG = 1e-5
 VERDICTS = ("deforestation_free", "needs_review", "deforestation_detected", "undetermined")
 
 
@@ -31,6 +34,7 @@ class PlotFilter:
     organisation_id: int | None = None
     limit: int = 100
     offset: int = 0
+    after: int | None = None  # keyset: plots after this key (stable while plots are added)
 
 
 def finding_out(f: Finding | dict[str, Any]) -> schemas.FindingOut:
@@ -144,38 +148,27 @@ def _plot_out(row: dict[str, Any], org_id: int, org_name: str) -> schemas.PlotOu
     )  # fmt: skip
 
 
-def visible_plots(registry: Registry, caller: Caller) -> list[schemas.PlotOut]:
-    names = {o.id: o.name for o in registry.organisations()}
-    out: list[schemas.PlotOut] = []
-    for org in visible_organisations(registry, caller):
-        out.extend(_plot_out(r, org, names[org]) for r in registry.latest_results(org))
-    return out
-
-
 def plot_page(registry: Registry, caller: Caller, f: PlotFilter) -> schemas.PlotPage:
-    rows = visible_plots(registry, caller)
+    """The caller's plots (its own, or those shared with it), filtered and paged in SQL."""
+    orgs = visible_organisations(registry, caller)
     if f.organisation_id is not None:
-        rows = [r for r in rows if r.organisation_id == f.organisation_id]
-    if f.status:
-        rows = [r for r in rows if r.status == f.status]
-    if f.q:
-        needle = f.q.casefold()
-        rows = [
-            r for r in rows
-            if needle in r.plot_id.casefold() or needle in (r.producer_name or "").casefold()
-        ]  # fmt: skip
-    counts = Counter(r.verdict or UNCHECKED for r in rows)
-    if f.verdict:
-        rows = [r for r in rows if (r.verdict or UNCHECKED) == f.verdict]
-    page = rows[f.offset : f.offset + f.limit]
-    return schemas.PlotPage(total=len(rows), counts=dict(sorted(counts.items())), items=page)
+        orgs = [o for o in orgs if o == f.organisation_id]
+    found = registry.plot_listing(orgs, status=f.status, verdict=f.verdict, q=f.q,
+                                  after=f.after, offset=f.offset, limit=f.limit)  # fmt: skip
+    names = _names(registry, {r["organisation_id"] for r in found.items})
+    items = [_plot_out(r, r["organisation_id"], names[r["organisation_id"]]) for r in found.items]
+    after = items[-1].id if len(items) == f.limit else None
+    return schemas.PlotPage(total=found.total, counts=found.counts, items=items, next_after=after)
+
+
+def _names(registry: Registry, org_ids: set[int]) -> dict[int, str]:
+    return {o.id: o.name for o in registry.organisations() if o.id in org_ids}
 
 
 def plot_detail(registry: Registry, ref: PlotRef) -> schemas.PlotDetail:
     org = registry.organisation(ref.organisation_id)
-    latest = next(
-        r for r in registry.latest_results(ref.organisation_id) if r["plot_key"] == ref.id
-    )
+    latest = registry.plot_row(ref.id)
+    assert latest is not None  # the ref came from the registry
     base = _plot_out(latest, ref.organisation_id, org.name if org else "")
     versions = []
     for v in registry.history(ref.organisation_id, ref.plot_id):
@@ -212,7 +205,11 @@ def plots_geojson(registry: Registry, caller: Caller, f: PlotFilter) -> dict[str
         features.append(
             {
                 "type": "Feature",
-                "geometry": None if g is None or g.is_empty else shapely.geometry.mapping(g),
+                "geometry": None
+                if g is None or g.is_empty
+                else shapely.geometry.mapping(
+                    shapely.simplify(g, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+                ),
                 "properties": {
                     "id": p.id,
                     "plot_id": p.plot_id,

@@ -43,6 +43,7 @@ from eudr_check.settings import get_settings
 from eudr_check.store.access import AccessQueries
 from eudr_check.store.counters import RequestCounters
 from eudr_check.store.jobs import JobQueue
+from eudr_check.store.listing import PlotListing
 from eudr_check.store.migrate import has_geometry_column, upgrade
 from eudr_check.store.schema import (
     CheckRun,
@@ -114,7 +115,7 @@ class StoredResult:
     result: PlotResult
 
 
-class Registry(AccessQueries, RequestCounters, JobQueue):
+class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing):
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:
@@ -244,6 +245,7 @@ class Registry(AccessQueries, RequestCounters, JobQueue):
                     row.update(plot_pk=known[item["plot_id"]], upload_id=upload.id, created_at=now)
                     versions.append(row)
                 s.execute(sa.insert(PlotVersion), versions)
+                _point_at_current(s, [known[item["plot_id"]] for item in pending])
             upload.new_plots = len(new_ids)
             upload.new_versions = len(pending)
             upload.unchanged = unchanged
@@ -380,9 +382,11 @@ class Registry(AccessQueries, RequestCounters, JobQueue):
                 index_elements=["plot_version_id", "fingerprint"]
             ).returning(PlotResultRow.id)
             try:
-                return len(s.execute(stmt, rows).all())
+                added = len(s.execute(stmt, rows).all())
             except sa.exc.IntegrityError as exc:
                 raise StoreError(f"results for unknown plot versions: {exc.orig}") from exc
+            _point_at_newest(s, sorted({int(vid) for vid, _, _ in items}))
+            return added
 
     def checked(self, version_fingerprints: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """The (plot_version_id, fingerprint) pairs that already have a result."""
@@ -721,6 +725,24 @@ def _latest_by_plot(s: Session, plot_pks: list[int]) -> dict[int, tuple[int, str
         )
         out.update({pk: (v, h) for pk, v, h in s.execute(q)})
     return out
+
+
+def _point_at_current(s: Session, plot_pks: Sequence[int]) -> None:
+    """Plots point at their latest version (after versions were added)."""
+    pv = PlotVersion
+    newest = (select(pv.id).where(pv.plot_pk == Plot.id).order_by(pv.version.desc()).limit(1)
+              .scalar_subquery())  # fmt: skip
+    for chunk in _chunks(sorted(set(plot_pks))):
+        s.execute(sa.update(Plot).where(Plot.id.in_(chunk)).values(current_version_id=newest))
+
+
+def _point_at_newest(s: Session, version_ids: Sequence[int]) -> None:
+    """Versions point at their newest result (after results were recorded)."""
+    r = PlotResultRow
+    newest = select(func.max(r.id)).where(r.plot_version_id == PlotVersion.id).scalar_subquery()
+    for chunk in _chunks(list(version_ids)):
+        s.execute(sa.update(PlotVersion).where(PlotVersion.id.in_(chunk))
+                  .values(latest_result_id=newest))  # fmt: skip
 
 
 def _latest_versions(organisation_id: int | None) -> sa.Subquery:

@@ -158,6 +158,9 @@ class Plot(Base):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
     plot_id: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The plot's latest version, kept as versions are added: listings join on it instead of
+    # finding each plot's newest version among all of them.
+    current_version_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class PlotVersion(Base):
@@ -189,6 +192,8 @@ class PlotVersion(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     upload_id: Mapped[int] = mapped_column(sa.ForeignKey("uploads.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The version's newest result (any fingerprint), kept as results are recorded.
+    latest_result_id: Mapped[int | None]
 
 
 class CheckRun(Base):

@@ -30,8 +30,9 @@ def plot_filter(
     organisation_id: Annotated[int | None, Query(ge=1, le=deps.MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    after: Annotated[int | None, Query(ge=0, le=deps.MAX_ID)] = None,
 ) -> views.PlotFilter:
-    return views.PlotFilter(verdict, status, q, organisation_id, limit, offset)
+    return views.PlotFilter(verdict, status, q, organisation_id, limit, offset, after)
 
 
 Filter = Annotated[views.PlotFilter, Depends(plot_filter)]
