@@ -246,9 +246,12 @@ def test_sharing_and_unsharing_decide_what_an_exporter_sees(world: World) -> Non
     assert world.call("tech_c", "DELETE", f"/api/shares/{z}").status_code == 404
     assert world.get("exp_z", "/api/plots", params={"organisation_id": c}).json()["total"] == 0
     assert world.get("exp_z", f"/api/plots/{plots_c[0]['id']}").status_code == 404
-    # A lot already made is a record: it keeps its plots.
+    # A lot already made is a record (the EUDR has operators keep due-diligence records for
+    # five years): it keeps its plots, as they were, and its bundle; nothing newer is seen.
     kept = world.get("exp_z", f"/api/lots/{made.json()['id']}").json()
     assert [i["plot_id"] for i in kept["items"]] == ["C-1"]
+    bundle = world.get("exp_z", f"/api/lots/{made.json()['id']}/bundle")
+    assert bundle.status_code == 200 and bundle.headers["cache-control"] == "no-store"
     # Only exporters can be shared with; an unknown id reads like a cooperative's.
     for target in (world.orgs["B"], MAX_ID):
         r = world.call("tech_c", "PUT", f"/api/shares/{target}")

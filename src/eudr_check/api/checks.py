@@ -14,6 +14,7 @@ Progress is read from the registry (which versions have a result); the preflight
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 
 from eudr_check.datasets.preflight import Preflight
 from eudr_check.datasets.sources import DataSources
-from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, run_check
+from eudr_check.engine import DaskExecutor, RegisteredPlots, RegistrySink, Reuse, run_check
 from eudr_check.engine.preflight import PreflightWatch
 from eudr_check.engine.record import RunRecord
 from eudr_check.engine.sinks import Sink
@@ -53,13 +54,14 @@ class _JobRun(Sink):
 class CheckQueue:
     def __init__(
         self, registry: Registry, sources: DataSources, deployment: str | None = None, *,
-        job_plots: int = JOB_PLOTS, lease_s: float = LEASE_S,
+        job_plots: int = JOB_PLOTS, lease_s: float = LEASE_S, dask_address: str | None = None,
     ) -> None:  # fmt: skip
         self.registry = registry
         self.sources = sources
         self.deployment = deployment
         self.job_plots = job_plots
         self.lease_s = lease_s
+        self.dask_address = dask_address
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._preflight: dict[str, Preflight] = {}
         self._lock = threading.Lock()
@@ -146,7 +148,11 @@ class CheckQueue:
             plots = RegisteredPlots(self.registry, job.version_ids, reuse=Reuse.MATCHING)
             watch = PreflightWatch(self.sources, lambda *_: self._keep(job.key, watch))
             sinks = [RegistrySink(self.registry), _JobRun(self.registry, job.id)]
-            run_check(plots, self.sources, inspect=watch, sinks=sinks)
+            with contextlib.ExitStack() as stack:
+                executor = None
+                if self.dask_address:  # the analysis on the cluster, not in this process
+                    executor = stack.enter_context(DaskExecutor.connect(self.dask_address))
+                run_check(plots, self.sources, executor=executor, inspect=watch, sinks=sinks)
         except Exception as exc:  # the job's end: keep the reason for the upload page
             log.exception("check job %s (%s) failed", job.id, job.key)
             error = f"{type(exc).__name__}: {exc}"
