@@ -364,6 +364,12 @@ def _lot_and_bundle(s: Session, tmp_path: Path) -> None:
             " return m.className !== '' && !document.getElementById('bundle')"
             ".hasAttribute('aria-disabled'); }"
         )
+        status = s.page.get_attribute("#bundle-message", "class") or ""
+        if "ok-note" in status:  # fetched: the download event may land a moment later
+            for _ in range(100):
+                if downloads:
+                    break
+                s.page.wait_for_timeout(100)
         if downloads:
             break
         assert "notice" in (s.page.get_attribute("#bundle-message", "class") or ""), (
