@@ -1,5 +1,6 @@
 """The flows: ingest (file -> rules -> registry), check (plots -> verdicts -> registry and
-reports), nightly (only what changed), bundle (lot -> compliance bundle). Each is a few lines
+reports), check-queue (the web service's queued jobs -> registry), nightly (only what
+changed), bundle (lot -> compliance bundle). Each is a few lines
 around the library: the check is the engine's `run_check` with Prefect tasks as executor.
 
 A flow's body may use only what it imports from installed modules: Prefect sends the flow
@@ -16,6 +17,7 @@ from prefect_dask import DaskTaskRunner
 
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, Sink, run_check
+from eudr_check.engine.job_worker import LEASE_S, JobWorker
 from eudr_check.engine.prefect import PrefectExecutor
 from eudr_check.engine.preflight import PreflightWatch
 from eudr_check.i18n import Lang
@@ -92,6 +94,34 @@ def check(
                for m in (found.missing if found is not None else ())]  # fmt: skip
     return {"analysed": analysed, "skipped": len(ids) - analysed,
             "run_id": record.run_id if analysed else None, "missing_tiles": missing}  # fmt: skip
+
+
+@flow(name="check-queue", task_runner=dask_runner())
+def check_queue(
+    registry_url: str | None = None, data_dir: str | None = None, catalog_path: str | None = None,
+    lease_s: float = LEASE_S,
+) -> dict[str, Any]:  # fmt: skip
+    """The web service's check jobs (`EUDR_CHECK_CHECK_DEPLOYMENT`), claimed from the registry
+    until none is left: organisations in turn, each job under a lease, results committed batch
+    by batch. Several runs at once share the queue; a run that dies leaves its job to the
+    next once the lease runs out."""
+    import contextlib
+
+    sources = DataSources.configured(data_dir, catalog_path)
+    logger = get_run_logger()
+
+    def tell(job: Any, watch: PreflightWatch) -> None:
+        found = watch.found
+        for line in found.lines(sources, Lang.ES) if found is not None else ():
+            logger.warning("job %s (%s): %s", job.id, job.key, line)
+
+    with Registry.open(registry_url) as registry:
+        registry.requeue_expired()
+        worker = JobWorker(registry, sources, lease_s=lease_s, watch=tell,
+                           executor=lambda: contextlib.nullcontext(PrefectExecutor()))  # fmt: skip
+        done = worker.drain()
+    logger.info("check-queue: %s jobs run", done)
+    return {"jobs": done}
 
 
 @flow(name="nightly")

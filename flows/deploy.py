@@ -9,7 +9,7 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
 
-from flows.check import bundle, check, ingest, nightly
+from flows.check import bundle, check, check_queue, ingest, nightly
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_TIMEZONE = "America/Lima"
@@ -23,6 +23,10 @@ def deployments() -> list[RunnerDeployment]:
         ),
         ingest.to_deployment(name="ingest"),
         check.to_deployment(name="check"),
+        check_queue.to_deployment(
+            name="check-queue",
+            description="The web service's queued checks (EUDR_CHECK_CHECK_DEPLOYMENT).",
+        ),
         bundle.to_deployment(name="bundle"),
     ]  # fmt: skip
 

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 # The deployments `python -m flows.deploy` serves, as flow/deployment.
-DEPLOYMENTS = ("ingest/ingest", "check/check", "nightly/nightly", "bundle/bundle")
+DEPLOYMENTS = (
+    "ingest/ingest",
+    "check/check",
+    "check-queue/check-queue",
+    "nightly/nightly",
+    "bundle/bundle",
+)
 HTTP_TIMEOUT = 5.0
 # Boot time in /proc/stat is whole seconds; the server and we share the host's clock.
 CLOCK_SLACK_S = 2.0

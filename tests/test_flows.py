@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from eudr_check.store.registry import Registry
-from flows.check import bundle, check, ingest, nightly
+from flows.check import bundle, check, check_queue, ingest, nightly
 from flows.deploy import NIGHTLY_CRON, NIGHTLY_TIMEZONE, deployments
 
 ROOT = Path(__file__).parent.parent
@@ -89,3 +89,39 @@ def test_nightly_deployment_runs_at_two_in_lima() -> None:
     (schedule,) = nightly_dep.schedules
     assert schedule.schedule.cron == NIGHTLY_CRON == "0 2 * * *"
     assert schedule.schedule.timezone == NIGHTLY_TIMEZONE == "America/Lima"
+
+
+def test_the_check_queue_flow_drains_the_registry_jobs_in_turn(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    """What the web service hands to Prefect: jobs queued in the registry by two cooperatives,
+    a stale one left by a dead worker; the flow runs them all, each plot checked once."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry:
+        one = registry.create_organisation("Cooperativa Uno", "cooperative")
+        two = registry.create_organisation("Cooperativa Dos", "cooperative")
+    ingest(path=str(SAMPLE), organisation_id=one, registry_url=url)
+    ingest(path=str(SAMPLE), organisation_id=two, registry_url=url)
+    with Registry.open(url) as registry:
+        registry.enqueue("upload-1", one, registry.current_versions(one), job_plots=30)
+        registry.enqueue("upload-2", two, registry.current_versions(two), job_plots=30)
+        dead = registry.claim("a-dead-worker", lease_s=0.0)  # its lease is already out
+        assert dead is not None
+        versions = len(registry.current_versions(one)) + len(registry.current_versions(two))
+    done = check_queue(registry_url=url, data_dir=DATA)
+    assert done["jobs"] >= 6  # 3 jobs per cooperative, the dead worker's one again included
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            states = [str(v) for v in c.execute(sa.text("SELECT state FROM check_jobs")).scalars()]
+            results = c.execute(sa.text("SELECT count(*), count(DISTINCT plot_version_id) "
+                                        "FROM plot_results")).one()  # fmt: skip
+            order = [int(v) for v in c.execute(sa.text(
+                "SELECT organisation_id FROM check_jobs ORDER BY claimed_at, id")).scalars()]
+    finally:
+        engine.dispose()
+    assert states == ["done"] * len(states)
+    assert tuple(results) == (versions, versions)  # every plot once, none twice
+    assert order[1:4] in ([one, two, one], [two, one, two])  # served in turn

@@ -93,3 +93,63 @@ def test_filters_counts_and_a_new_version_in_sql(url: str, tmp_path: Path) -> No
         assert again.total == 1 and again.items[0]["version"] == 2
         assert again.items[0]["producer_name"] == "Socia Nueva"
         assert reg.plot_row(again.items[0]["plot_key"])["version"] == 2  # type: ignore[index]
+
+
+def test_the_listing_copies_follow_results_versions_and_the_migration(
+    url: str, tmp_path: Path
+) -> None:
+    """Counts, filters and search run on the plots' copies of their current status, producer
+    and verdict: they follow checks and new versions, and migration 0007 rebuilds them."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from eudr_check.datasets.catalog import load_catalog
+    from eudr_check.datasets.sources import DataSources
+    from eudr_check.engine import RegisteredPlots, RegistrySink, Reuse, run_check
+    from eudr_check.store.migrate import alembic_config
+
+    sources = DataSources(load_catalog(), Path(__file__).resolve().parents[1] / "sample_data")
+    with Registry.open(url) as reg:
+        org = reg.create_organisation("Coop", "cooperative")
+        _register(reg, org, _file(tmp_path / "a.geojson", "A", 40))
+        run_check(RegisteredPlots(reg, reg.current_versions(org), reuse=Reuse.MATCHING),
+                  sources, sinks=[RegistrySink(reg)])  # fmt: skip
+        # The counts agree with the newest results read the long way.
+        expected: dict[str, int] = {}
+        for row in reg.latest_results(org):
+            expected[str(row["verdict"])] = expected.get(str(row["verdict"]), 0) + 1
+        listing = reg.plot_listing([org])
+        assert listing.counts == expected and sum(expected.values()) == 40
+        some = max(expected, key=lambda v: expected[v])
+        page = reg.plot_listing([org], verdict=some, limit=1000)
+        assert page.total == expected[some] and {r["verdict"] for r in page.items} == {some}
+        statuses = [r["status"] for r in reg.plot_listing([org], limit=1000).items]
+        for status in ("ok", "warning", "error"):
+            assert reg.plot_listing([org], status=status).total == statuses.count(status)
+        # A new version of one plot: unchecked until checked, found under its new producer.
+        doc = json.loads((tmp_path / "a.geojson").read_text())
+        doc["features"] = doc["features"][:1]
+        doc["features"][0]["properties"]["ProducerName"] = "Socia Nueva"
+        (tmp_path / "a2.geojson").write_text(json.dumps(doc))
+        _register(reg, org, tmp_path / "a2.geojson")
+        assert reg.plot_listing([org], verdict="unchecked").total == 1
+        assert reg.plot_listing([org], q="socia nueva").total == 1
+        assert reg.plot_listing([org], q="Socio 0").total == 0  # the old name is not current
+        run_check(RegisteredPlots(reg, reg.current_versions(org), reuse=Reuse.MATCHING),
+                  sources, sinks=[RegistrySink(reg)])  # fmt: skip
+        after = reg.plot_listing([org])
+        assert "unchecked" not in after.counts and after.total == 40
+    # Migration 0007 fills the copies of a registry made before it.
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006")
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    finally:
+        engine.dispose()
+    with Registry.open(url) as reg:
+        again = reg.plot_listing([org])
+        assert again.counts == after.counts
+        assert [r["verdict"] for r in again.items] == [r["verdict"] for r in after.items]
+        assert reg.plot_listing([org], q="socia nueva").total == 1

@@ -60,4 +60,4 @@ def test_flows_import_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> N
     flows_file, package_file, deployments = done.stdout.splitlines()[-3:]
     assert Path(flows_file).is_relative_to(target)
     assert Path(package_file).is_relative_to(target)
-    assert deployments == "['bundle', 'check', 'ingest', 'nightly']"
+    assert deployments == "['bundle', 'check', 'check-queue', 'ingest', 'nightly']"

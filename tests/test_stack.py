@@ -43,7 +43,13 @@ SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
 BIN = Path(sys.executable).parent
 
 SERVICES = {"db", "prefect-server", "dask-scheduler", "dask-worker", "worker", "api"}
-DEPLOYMENTS = ("ingest/ingest", "check/check", "nightly/nightly", "bundle/bundle")
+DEPLOYMENTS = (
+    "ingest/ingest",
+    "check/check",
+    "check-queue/check-queue",
+    "nightly/nightly",
+    "bundle/bundle",
+)
 # The stack_tool health check each compose service uses (the script waits on the same ones).
 HEALTH_KIND = {
     "prefect-server": "prefect",
@@ -124,7 +130,7 @@ def test_compose_environment_and_volumes_fit_together() -> None:
     api = env["api"]
     assert api["EUDR_CHECK_REGISTRY_URL"].startswith("postgresql+psycopg://")
     assert "@db:5432/" in api["EUDR_CHECK_REGISTRY_URL"]
-    assert api["EUDR_CHECK_CHECK_DEPLOYMENT"] == "check/check"
+    assert api["EUDR_CHECK_CHECK_DEPLOYMENT"] == "check-queue/check-queue"
     assert api["EUDR_CHECK_DASK_ADDRESS"] == "tcp://dask-scheduler:8786"
     assert api["PREFECT_API_URL"] == "http://prefect-server:4200/api"
     # The API passes its datasets path to the flows and they to the Dask workers.
@@ -415,14 +421,22 @@ def test_an_upload_is_checked_by_the_prefect_deployment_on_dask(stack: Stack) ->
         page["counts"]
     )
 
-    # It ran as a flow run of the check deployment, on the stack's Dask scheduler.
+    # It ran as a flow run of the check-queue deployment (the registry's jobs), on the
+    # stack's Dask scheduler, and every job it took is done.
     with httpx.Client(timeout=30) as http:
-        dep = http.get(f"{stack.prefect}/deployments/name/check/check").json()
+        dep = http.get(f"{stack.prefect}/deployments/name/check-queue/check-queue").json()
         runs = http.post(
             f"{stack.prefect}/flow_runs/filter",
             json={"flow_runs": {"deployment_id": {"any_": [dep["id"]]}}},
         ).json()
     assert runs and all(r["state_type"] == "COMPLETED" for r in runs), runs
+    engine = sa.create_engine(stack.env["EUDR_CHECK_REGISTRY_URL"], poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            states = conn.execute(sa.text("SELECT state, worker FROM check_jobs")).all()
+    finally:
+        engine.dispose()
+    assert states and all(state == "done" for state, _ in states), states
 
     from distributed import Client
 

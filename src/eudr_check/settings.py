@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     # Web service: requests with an unknown or revoked token allowed per address and minute;
     # beyond, the address gets 429 before any token is looked at (no guessing at speed).
     failed_auth_per_minute: int = Field(default=30, gt=0)
-    # Web service: a Prefect deployment ("flow/deployment", e.g. "check/check") that checks
-    # uploaded plots; None: the service checks them itself, one job at a time.
+    # Web service: the Prefect deployment of the `check-queue` flow ("check-queue/check-queue")
+    # that runs the queued check jobs; None: the service runs them itself, one at a time.
     check_deployment: str | None = None
     # Web service: seconds a check job stays with a worker that stopped renewing its lease
     # (a process that died) before another takes it up.

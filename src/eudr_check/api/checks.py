@@ -3,52 +3,39 @@
 Jobs live in the registry (`store.jobs`): a check queued is a row, so a crash loses nothing
 but the batch in flight (results are committed batch by batch), a restarted service, or any
 other process of it, takes the job up again once its lease runs out, and organisations are
-served in turn (an upload's plots are split into jobs of `store.jobs.JOB_PLOTS`). Each
-process runs one worker thread (the analysis is CPU-bound: a second would only slow both).
-With `EUDR_CHECK_CHECK_DEPLOYMENT` set, jobs go to that Prefect deployment (the `check` flow
-on Dask) and a Prefect worker runs them instead.
+served in turn (an upload's plots are split into jobs of `store.jobs.JOB_PLOTS`). Jobs are run
+by `engine.job_worker.JobWorker`:
+
+- by default in one worker thread per process (the analysis is CPU-bound: a second would
+  only slow both), on the Dask cluster at `EUDR_CHECK_DASK_ADDRESS` when one is set;
+- with `EUDR_CHECK_CHECK_DEPLOYMENT` (the `check-queue` flow's deployment), by Prefect
+  workers: each submit starts a flow run that drains the queue, and this process only
+  re-queues expired leases and starts another run when jobs wait with none running.
 
 Progress is read from the registry (which versions have a result); the preflight of each key
-(what the plots need that the data folder lacks) is kept in memory, for the upload page.
+(what the plots need that the data folder lacks) is kept in memory, for the upload page (in
+this process's own worker only: Prefect's runs log theirs).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from eudr_check.datasets.preflight import Preflight
 from eudr_check.datasets.sources import DataSources
-from eudr_check.engine import DaskExecutor, RegisteredPlots, RegistrySink, Reuse, run_check
+from eudr_check.engine import DaskExecutor, Executor
+from eudr_check.engine.job_worker import LEASE_S, JobWorker
 from eudr_check.engine.preflight import PreflightWatch
-from eudr_check.engine.record import RunRecord
-from eudr_check.engine.sinks import Sink
 from eudr_check.store import Registry
 from eudr_check.store.jobs import JOB_PLOTS, JobInfo
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 30.0  # a job whose worker has not renewed it for this long goes back in the queue
-BEAT_S = 5.0  # how often a working worker renews its lease (at most a third of the lease)
 POLL_S = 1.0  # how often an idle worker looks for jobs other processes queued
-
-
-class _JobRun(Sink):
-    """Ties the job to the check run working on it (failed with the job if its lease ends)."""
-
-    wants_reused = False
-
-    def __init__(self, registry: Registry, job_id: int) -> None:
-        self.registry, self.job_id = registry, job_id
-
-    def open(self, record: RunRecord) -> None:
-        self.registry.job_run(self.job_id, record.run_id)
 
 
 class CheckQueue:
@@ -62,26 +49,26 @@ class CheckQueue:
         self.job_plots = job_plots
         self.lease_s = lease_s
         self.dask_address = dask_address
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker = JobWorker(registry, sources, lease_s=lease_s, executor=self._executor,
+                                watch=self._keep)  # fmt: skip
         self._preflight: dict[str, Preflight] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        if deployment is None:
-            # Start-up: jobs a dead process held go back in the queue once their lease is out.
-            registry.requeue_expired()
-            self._thread = threading.Thread(target=self._loop, name="eudr-check", daemon=True)
-            self._thread.start()
+        self._started = 0.0  # when the last flow run was started (deployment mode)
+        # Start-up: jobs a dead process held go back in the queue once their lease is out.
+        registry.requeue_expired()
+        loop = self._loop if deployment is None else self._watch_flows
+        self._thread = threading.Thread(target=loop, name="eudr-check", daemon=True)
+        self._thread.start()
 
     def submit(self, key: str, version_ids: Sequence[int], organisation_id: int | None = None,
                ) -> None:  # fmt: skip
         """Queue a check; `key` names the job ("upload-7", "lot-3") for error() and busy()."""
         ids = [int(v) for v in version_ids]
-        if self.deployment:
-            self._submit_flow(ids)
-            return
         self.registry.enqueue(key, organisation_id, ids, self.job_plots)
+        if self.deployment:
+            self._start_flow()
         self._wake.set()
 
     def error(self, key: str) -> str | None:
@@ -120,7 +107,7 @@ class CheckQueue:
                 if time.monotonic() - swept > self.lease_s:
                     self.registry.requeue_expired()
                     swept = time.monotonic()
-                job = self.registry.claim(self.worker, self.lease_s)
+                job = self.worker.claim()
             except Exception:  # the registry is away: try again, never let the worker die
                 log.exception("could not claim a check job")
                 job = None
@@ -128,57 +115,43 @@ class CheckQueue:
                 self._wake.wait(POLL_S)
                 self._wake.clear()
                 continue
-            self._run(job)
+            self.worker.run(job)
 
-    def _run(self, job: JobInfo) -> None:
-        beating = threading.Event()
+    @contextlib.contextmanager
+    def _executor(self) -> Iterator[Executor | None]:
+        if not self.dask_address:
+            yield None
+            return
+        with DaskExecutor.connect(self.dask_address) as executor:  # the analysis on the cluster
+            yield executor
 
-        def beat() -> None:
-            while not beating.wait(min(BEAT_S, self.lease_s / 3)):
-                try:
-                    if not self.registry.heartbeat(job.id, self.worker, self.lease_s):
-                        log.warning("job %s is no longer ours", job.id)
-                except Exception:
-                    log.exception("could not renew the lease of job %s", job.id)
-
-        heart = threading.Thread(target=beat, name=f"eudr-check-lease-{job.id}", daemon=True)
-        heart.start()
-        error = None
-        try:
-            plots = RegisteredPlots(self.registry, job.version_ids, reuse=Reuse.MATCHING)
-            watch = PreflightWatch(self.sources, lambda *_: self._keep(job.key, watch))
-            sinks = [RegistrySink(self.registry), _JobRun(self.registry, job.id)]
-            with contextlib.ExitStack() as stack:
-                executor = None
-                if self.dask_address:  # the analysis on the cluster, not in this process
-                    executor = stack.enter_context(DaskExecutor.connect(self.dask_address))
-                run_check(plots, self.sources, executor=executor, inspect=watch, sinks=sinks)
-        except Exception as exc:  # the job's end: keep the reason for the upload page
-            log.exception("check job %s (%s) failed", job.id, job.key)
-            error = f"{type(exc).__name__}: {exc}"
-        finally:
-            beating.set()
-            heart.join()
-        self.registry.finish_job(job.id, self.worker, error)
-
-    def _keep(self, key: str, watch: PreflightWatch) -> None:
+    def _keep(self, job: JobInfo, watch: PreflightWatch) -> None:
         if watch.found is None:
             return
         with self._lock:  # shown while the analysis runs; a key's jobs add up
-            had = self._preflight.get(key)
-            self._preflight[key] = watch.found if had is None else had.merged(watch.found)
+            had = self._preflight.get(job.key)
+            self._preflight[job.key] = watch.found if had is None else had.merged(watch.found)
 
-    def _submit_flow(self, version_ids: list[int]) -> None:
+    # --- with a Prefect deployment ------------------------------------------------------
+
+    def _watch_flows(self) -> None:
+        """Expired leases back in the queue, and a flow run started when jobs wait with none
+        running (a Prefect worker died, or the run that drained the queue ended early)."""
+        while not self._stop.wait(min(POLL_S * 5, self.lease_s)):
+            try:
+                self.registry.requeue_expired()
+                queued, running = self.registry.job_counts()
+                if queued and not running and time.monotonic() - self._started > self.lease_s:
+                    self._start_flow()
+            except Exception:
+                log.exception("could not watch the check queue")
+
+    def _start_flow(self) -> None:
         from prefect.deployments import run_deployment
 
-        # timeout=0: hand the run to the Prefect worker and return; results land in the registry.
-        # The worker uses its own settings (EUDR_CHECK_REGISTRY_URL, _DATASETS): a URL with its
-        # password passed here would be stored and shown by Prefect as a flow-run parameter.
-        run_deployment(
-            name=self.deployment or "",
-            parameters={
-                "version_ids": version_ids,
-                "only_changed": True,
-            },
-            timeout=0,
-        )
+        # timeout=0: hand the run to a Prefect worker and return; it claims the queued jobs
+        # from the registry. The worker uses its own settings (EUDR_CHECK_REGISTRY_URL,
+        # _DATASETS): a URL with its password passed here would be stored and shown by
+        # Prefect as a flow-run parameter.
+        self._started = time.monotonic()
+        run_deployment(name=self.deployment or "", parameters={}, timeout=0)

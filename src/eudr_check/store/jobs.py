@@ -143,6 +143,14 @@ class JobQueue:
             return int(s.execute(select(func.count()).select_from(CheckJob).where(
                 CheckJob.state.in_([JobState.QUEUED, JobState.RUNNING]))).scalar_one())  # fmt: skip
 
+    def job_counts(self) -> tuple[int, int]:
+        """(queued, running) jobs, of every key."""
+        with self._read() as s:
+            rows = dict(s.execute(select(CheckJob.state, func.count()).where(
+                CheckJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
+                .group_by(CheckJob.state)).all())  # fmt: skip
+        return int(rows.get(JobState.QUEUED, 0)), int(rows.get(JobState.RUNNING, 0))
+
     def key_state(self, key: str) -> KeyState:
         with self._read() as s:
             rows = s.execute(select(CheckJob.state, CheckJob.error).where(CheckJob.key == key)

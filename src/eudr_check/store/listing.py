@@ -1,9 +1,11 @@
 """Plot listings in the database: filters, counts by verdict, order and pages in SQL.
 
-Every plot points at its current version and every version at its newest result (kept as
-versions and results are written), so a page of a 100,000-plot cooperative is a few indexed
-joins, not every plot loaded and filtered in Python. Pages go by keyset (`after`: the last
-plot key seen), which stays stable while plots are added; `offset` is kept for page numbers.
+Every plot points at its current version and every version at its newest result, and each
+plot keeps copies of its current status, producer and verdict (all kept as versions and
+results are written). Counts, filters and the page's keys come from the plots table and its
+indexes; only the page's rows are joined to their versions and results. Pages go by keyset
+(`after`: the last plot key seen), which stays stable while plots are added; `offset` is kept
+for page numbers.
 A mixin of `Registry`.
 """
 
@@ -70,26 +72,30 @@ class PlotListing:
             return Listing([], 0, {})
         where: list[Any] = [Plot.organisation_id.in_(sorted(set(organisation_ids)))]
         if status:
-            where.append(PlotVersion.status == status)
-        if q:
+            where.append(Plot.current_status == status)
+        if q:  # a scan of the plots table alone (its copy of the producer's name)
             pattern = _like(q)
             where.append(sa.or_(Plot.plot_id.ilike(pattern, escape="\\"),
-                                PlotVersion.producer_name.ilike(pattern, escape="\\")))  # fmt: skip
-        by_verdict = _joined(select(PlotResultRow.verdict, func.count())).where(*where)
+                                Plot.current_producer.ilike(pattern, escape="\\")))  # fmt: skip
+        by_verdict = select(Plot.current_verdict, func.count()).where(*where)
         with self._read() as s:
             counts: dict[str, int] = {}
-            for v, n in s.execute(by_verdict.group_by(PlotResultRow.verdict)).all():
-                counts[UNCHECKED if v is None else str(v.value)] = int(n)
+            for v, n in s.execute(by_verdict.group_by(Plot.current_verdict)).all():
+                counts[UNCHECKED if v is None else str(v)] = int(n)
             if verdict == UNCHECKED:
-                where.append(PlotVersion.latest_result_id.is_(None))
+                where.append(Plot.current_verdict.is_(None))
             elif verdict:
-                where.append(PlotResultRow.verdict == verdict)
+                where.append(Plot.current_verdict == verdict)
             if after is not None:
                 where.append(Plot.id > after)
-            page = (_joined(select(*_columns()))
-                    .outerjoin(CheckRun, CheckRun.id == PlotResultRow.run_id)
-                    .where(*where).order_by(Plot.id).offset(offset).limit(limit))  # fmt: skip
-            items = [_row(row) for row in s.execute(page).all()]
+            keys = select(Plot.id).where(*where).order_by(Plot.id).offset(offset).limit(limit)
+            ids = list(s.execute(keys).scalars())
+            items = []
+            if ids:  # the page's columns, for its keys only
+                page = (_joined(select(*_columns()))
+                        .outerjoin(CheckRun, CheckRun.id == PlotResultRow.run_id)
+                        .where(Plot.id.in_(ids)).order_by(Plot.id))  # fmt: skip
+                items = [_row(row) for row in s.execute(page).all()]
         total = counts.get(verdict, 0) if verdict else sum(counts.values())
         return Listing(items, total, dict(sorted(counts.items())))
 

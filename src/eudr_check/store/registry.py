@@ -734,6 +734,7 @@ def _point_at_current(s: Session, plot_pks: Sequence[int]) -> None:
               .scalar_subquery())  # fmt: skip
     for chunk in _chunks(sorted(set(plot_pks))):
         s.execute(sa.update(Plot).where(Plot.id.in_(chunk)).values(current_version_id=newest))
+        _mirror_current(s, Plot.id.in_(chunk))
 
 
 def _point_at_newest(s: Session, version_ids: Sequence[int]) -> None:
@@ -743,6 +744,21 @@ def _point_at_newest(s: Session, version_ids: Sequence[int]) -> None:
     for chunk in _chunks(list(version_ids)):
         s.execute(sa.update(PlotVersion).where(PlotVersion.id.in_(chunk))
                   .values(latest_result_id=newest))  # fmt: skip
+        _mirror_current(s, Plot.current_version_id.in_(chunk))
+
+
+def _mirror_current(s: Session, which: Any) -> None:
+    """The plots' copies of their current version's status, producer and newest verdict."""
+    pv, r = PlotVersion, PlotResultRow
+    status = select(pv.status).where(pv.id == Plot.current_version_id).scalar_subquery()
+    producer = select(pv.producer_name).where(pv.id == Plot.current_version_id).scalar_subquery()
+    verdict = (select(sa.cast(r.verdict, sa.String(32))).join(pv, pv.latest_result_id == r.id)
+               .where(pv.id == Plot.current_version_id).scalar_subquery())  # fmt: skip
+    s.execute(
+        sa.update(Plot)
+        .where(which)
+        .values(current_status=status, current_verdict=verdict, current_producer=producer)
+    )
 
 
 def _latest_versions(organisation_id: int | None) -> sa.Subquery:

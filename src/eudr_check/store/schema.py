@@ -152,7 +152,13 @@ class Upload(Base):
 
 class Plot(Base):
     __tablename__ = "plots"
-    __table_args__ = (sa.UniqueConstraint("organisation_id", "plot_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "plot_id"),
+        # Listings: a page in key order, counts by verdict, filters, all from an index.
+        sa.Index("ix_plots_org_key", "organisation_id", "id"),
+        sa.Index("ix_plots_org_verdict", "organisation_id", "current_verdict", "id"),
+        sa.Index("ix_plots_org_status", "organisation_id", "current_status", "current_verdict"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
@@ -161,6 +167,12 @@ class Plot(Base):
     # The plot's latest version, kept as versions are added: listings join on it instead of
     # finding each plot's newest version among all of them.
     current_version_id: Mapped[int | None] = mapped_column(index=True)
+    # Copies of the current version's status and producer and of its newest result's verdict
+    # (None: unchecked), kept with the pointers: a listing counts, filters and searches on
+    # this one table.
+    current_status: Mapped[str | None] = mapped_column(sa.String(16))
+    current_verdict: Mapped[str | None] = mapped_column(sa.String(32))
+    current_producer: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class PlotVersion(Base):
