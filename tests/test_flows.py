@@ -118,8 +118,12 @@ def test_the_check_queue_flow_drains_the_registry_jobs_in_turn(
             states = [str(v) for v in c.execute(sa.text("SELECT state FROM check_jobs")).scalars()]
             results = c.execute(sa.text("SELECT count(*), count(DISTINCT plot_version_id) "
                                         "FROM plot_results")).one()  # fmt: skip
-            order = [int(v) for v in c.execute(sa.text(
-                "SELECT organisation_id FROM check_jobs ORDER BY claimed_at, id")).scalars()]
+            order = [
+                int(v)
+                for v in c.execute(
+                    sa.text("SELECT organisation_id FROM check_jobs ORDER BY claimed_at, id")
+                ).scalars()
+            ]
     finally:
         engine.dispose()
     assert states == ["done"] * len(states)
