@@ -8,6 +8,7 @@ template0 (plain PostgreSQL) or template1 (where the script installed PostGIS).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +45,20 @@ def fresh_database(base_url: str, *, postgis: bool) -> Iterator[str]:
         try:
             yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop(admin, name)
     finally:
         admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    """DROP ... WITH (FORCE), retried a few times: FORCE may not end a backend of another role
+    (an autovacuum worker on the freshly written database), which is gone a moment later."""
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "InsufficientPrivilege" not in type(exc.orig).__name__ or attempt == 19:
+                raise
+            time.sleep(0.5)

@@ -32,6 +32,7 @@ import yaml
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from flows.deploy import deployments
 from tests.test_sample_verdicts import verdict_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,13 +44,8 @@ SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
 BIN = Path(sys.executable).parent
 
 SERVICES = {"db", "prefect-server", "dask-scheduler", "dask-worker", "worker", "api"}
-DEPLOYMENTS = (
-    "ingest/ingest",
-    "check/check",
-    "check-queue/check-queue",
-    "nightly/nightly",
-    "bundle/bundle",
-)
+# Every deployment flows/deploy.py defines, as "flow/deployment".
+DEPLOYMENTS = tuple(f"{d.flow_name}/{d.name}" for d in deployments())
 # The stack_tool health check each compose service uses (the script waits on the same ones).
 HEALTH_KIND = {
     "prefect-server": "prefect",
