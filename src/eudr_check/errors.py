@@ -124,6 +124,84 @@ class EvidenceUnavailable(EudrCheckError, LookupError):
         super().__init__(Text(message_es, message_en))
 
 
+class DdsError(EudrCheckError, ValueError):
+    """A due diligence statement that cannot be built or filed as asked (the user's to fix)."""
+
+
+class DdsSchemaError(DdsError):
+    """A request that does not validate against the EU's XSDs: each problem names the element
+    and, inside a producer, its plots. Nothing is sent."""
+
+    def __init__(self, problems: Sequence[object], lines_es: Sequence[str],
+                 lines_en: Sequence[str]) -> None:  # fmt: skip
+        self.problems = tuple(problems)
+        more = len(self.problems) - len(lines_es)
+        tail_es = f" (y {more} más)" if more > 0 else ""
+        tail_en = f" (and {more} more)" if more > 0 else ""
+        super().__init__(
+            Text(
+                "la declaración no cumple el esquema XSD de la UE: "
+                + "; ".join(lines_es)
+                + tail_es,
+                "the statement does not meet the EU's XSD schema: " + "; ".join(lines_en) + tail_en,
+            )
+        )
+
+    @classmethod
+    def unreadable(cls, path: Path | str, reason: str) -> DdsSchemaError:
+        name = Path(path).name
+        return cls([reason], [f"{name}: no se puede leer como solicitud DDS ({reason})"],
+                   [f"{name}: cannot be read as a DDS request ({reason})"])  # fmt: skip
+
+
+class TracesError(EudrCheckError):
+    """The EU Information System refused or could not be reached. `errors` keeps the EU's own
+    (ID, Message, Field) triples; `fault` the fault code or detail element name."""
+
+    def __init__(
+        self, operation: str, message: Text, *, fault: str | None = None,
+        errors: Sequence[tuple[str, str, str]] = (),
+    ) -> None:  # fmt: skip
+        self.operation = operation
+        self.fault = fault
+        self.errors = tuple(errors)
+        super().__init__(message)
+
+    @property
+    def error_ids(self) -> list[str]:
+        return [e[0] for e in self.errors]
+
+
+class TracesRejected(TracesError, ValueError):
+    """BusinessRulesValidationException: the statement breaks an EU business rule."""
+
+
+class TracesSchemaRejected(TracesError, ValueError):
+    """A plain `cvc-...` fault: the EU system found the request off its schema."""
+
+
+class TracesNotFound(TracesError, LookupError):
+    """NotFoundException: no such statement (for this operator)."""
+
+
+class TracesPermissionDenied(TracesError, PermissionError):
+    """PermissionDeniedException: the web-service user may not do this."""
+
+
+class TracesAuthError(TracesError, PermissionError):
+    """WS-Security refused: wrong or revoked key, unknown user, clock off, expired message."""
+
+
+class TracesUnavailable(TracesError, OSError):
+    """The EU system could not be reached or kept failing (after the retries). `maybe_sent`:
+    a submission that may have arrived all the same (look it up before sending it again)."""
+
+    maybe_sent: bool = False
+
+    def __str__(self) -> str:  # OSError would print its errno fields instead
+        return self.text.en
+
+
 class ApiError(EudrCheckError):
     """A refusal of the web service: an HTTP status, a short code and the bilingual message."""
 

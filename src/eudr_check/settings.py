@@ -7,8 +7,9 @@ This is the only module that reads the environment: everything else is handed a 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eudr_check.i18n import Lang
@@ -59,6 +60,20 @@ class Settings(BaseSettings):
     # Web service: seconds a check job stays with a worker that stopped renewing its lease
     # (a process that died) before another takes it up.
     check_lease_s: float = Field(default=30.0, gt=0)
+    # The EU Information System (TRACES), DDS V3 API. The web-service user (the EU Login
+    # username), its authentication key (never logged, never stored in a report) and the
+    # WebServiceClientId of the environment ("eudr-test" on acceptance).
+    traces_username: str | None = None
+    traces_auth_key: SecretStr | None = None
+    traces_client_id: str = "eudr-test"
+    # "acceptance" (the default: make the first real submission there) or "production".
+    traces_env: Literal["acceptance", "production"] = "acceptance"
+    # The DDS service's full URL; when set it wins over traces_env (a proxy, a local stand-in).
+    traces_endpoint: str | None = None
+    traces_timeout_s: float = Field(default=60.0, gt=0)
+    traces_retries: int = Field(default=3, ge=0, le=10)
+    # The EU's limit is 5 calls per second per address.
+    traces_calls_per_second: float = Field(default=5.0, gt=0, le=5.0)
 
     @property
     def unzipped_limit_mb(self) -> float:

@@ -31,7 +31,9 @@ class TracesExport:
     left_out: int
 
 
-def _eu_properties(row: Any) -> dict[str, object]:
+def eu_properties(row: Any) -> dict[str, object]:
+    """A plot row's properties in the EU file: ProducerName, ProducerCountry, ProductionPlace
+    and Area (hectares)."""
     props: dict[str, object] = {}
     for key, column in (("ProducerName", "producer_name"), ("ProducerCountry", "producer_country"),
                         ("ProductionPlace", "production_place")):  # fmt: skip
@@ -102,7 +104,7 @@ class TracesSink(Sink):
                 continue
             # RFC 7946 winding: outer rings counter-clockwise, holes clockwise.
             shape = shapely.orient_polygons(row.geometry)
-            self.writer.add(pid, feature_text(shape, _eu_properties(row), pid))
+            self.writer.add(pid, feature_text(shape, eu_properties(row), pid))
 
     def write(self, batch: Delivered) -> None:
         self.add(batch.report)
