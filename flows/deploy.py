@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Interval
 
 from flows.check import bundle, check, check_queue, ingest, nightly
+from flows.dds import POLL_MINUTES, poll_statements
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_TIMEZONE = "America/Lima"
@@ -28,6 +29,10 @@ def deployments() -> list[RunnerDeployment]:
             description="The web service's queued checks (EUDR_CHECK_CHECK_DEPLOYMENT).",
         ),
         bundle.to_deployment(name="bundle"),
+        poll_statements.to_deployment(
+            name="dds-poll", schedule=Interval(POLL_MINUTES * 60),
+            description="Ask the EU system for the numbers of filed statements, every 30 min.",
+        ),
     ]  # fmt: skip
 
 

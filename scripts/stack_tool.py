@@ -35,6 +35,7 @@ DEPLOYMENTS = (
     "check-queue/check-queue",
     "nightly/nightly",
     "bundle/bundle",
+    "dds-poll/dds-poll",
 )
 HTTP_TIMEOUT = 5.0
 # Boot time in /proc/stat is whole seconds; the server and we share the host's clock.

@@ -12,12 +12,15 @@ Screenshots go to $EUDR_CHECK_SCREENSHOTS (docs/screenshots/ holds the README's 
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +30,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from eudr_check.api.views import validation_summary
+from eudr_check.dds.double import TracesDouble
 from eudr_check.intake import read_plots
 from eudr_check.reports.bundle_verify import verify_bundle
 from eudr_check.rules import validate
@@ -101,7 +105,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], service: Service) -> 
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def eu_double() -> Iterator[TracesDouble]:
+    """The local stand-in of the EU Information System the service files statements with."""
+    with TracesDouble(users={"eudr-user": "test-auth-key"}) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, eu_double: TracesDouble) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("service")
     port = _free_port()
     env = {
@@ -109,6 +120,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "EUDR_CHECK_REGISTRY_URL": f"sqlite:///{tmp / 'registry.db'}",
         "EUDR_CHECK_DATASETS": str(ROOT / "sample_data"),
         "EUDR_CHECK_CATALOG": str(ROOT / "config" / "datasets.yaml"),
+        "EUDR_CHECK_TRACES_ENDPOINT": eu_double.dds_url,
+        "EUDR_CHECK_TRACES_USERNAME": "eudr-user",
+        "EUDR_CHECK_TRACES_AUTH_KEY": "test-auth-key",
+        "EUDR_CHECK_TRACES_CLIENT_ID": "eudr-test",
     }
     env.pop("EUDR_CHECK_CHECK_DEPLOYMENT", None)  # checks run in the service itself
     svc = Service(f"http://127.0.0.1:{port}", env, tmp / "server.log")
@@ -384,7 +399,42 @@ def _lot_and_bundle(s: Session, tmp_path: Path) -> None:
     assert check.ok, check.problems
 
 
-def test_technician_then_exporter(session: Any, service: Service, tmp_path: Path) -> None:
+def _file_dds(s: Session, service: Service, eu: TracesDouble) -> None:
+    """From the lot page: file the statement, refresh, see the EU's numbers; then the bundle
+    carries them."""
+    lot_url = s.page.url.split("#")[0]
+    s.page.select_option("#dds-form select[name=activity]", "IMPORT")
+    s.page.select_option("#dds-form select[name=country_of_activity]", "DE")
+    s.page.select_option("#dds-form select[name=border_cross_country]", "NL")
+    s.page.fill("#dds-form input[name=description]", "Café verde arábica, Jaén")
+    s.follow("#dds-submit")
+    assert s.page.locator("#dds .alert").count() == 0, s.page.inner_text("#dds")
+    assert s.page.inner_text("#dds-list .dds-status") == "SUBMITTED"
+    assert s.page.locator("#dds-form").count() == 0  # filed once: no second form
+    (uuid,) = eu.statements
+    assert uuid in s.page.inner_text("#dds-list")
+    s.follow("#dds-refresh")
+    assert s.page.inner_text("#dds-list .dds-status") == "AVAILABLE"
+    stored = eu.statements[uuid]
+    assert s.page.inner_text("#dds-list .dds-reference") == stored.reference
+    assert s.page.inner_text("#dds-list .dds-verification") == stored.verification
+    lot_id = lot_url.rstrip("/").rsplit("/", 1)[-1]
+    req = urllib.request.Request(
+        f"{service.base}/api/lots/{lot_id}/bundle",
+        headers={"Authorization": f"Bearer {service.tokens['exp']}"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as r:  # our own, on 127.0.0.1
+        data = r.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    (filed,) = manifest["lot"]["due_diligence_statements"]
+    assert filed["reference_number"] == stored.reference
+    assert filed["verification_number"] == stored.verification
+
+
+def test_technician_then_exporter(
+    session: Any, service: Service, tmp_path: Path, eu_double: TracesDouble
+) -> None:
     shots = _screenshot_dir(tmp_path)
     tech: Session = session()
     _sign_in(tech, service.tokens["tech"])
@@ -400,3 +450,4 @@ def test_technician_then_exporter(session: Any, service: Service, tmp_path: Path
     exporter: Session = session()
     _sign_in(exporter, service.tokens["exp"])
     _lot_and_bundle(exporter, tmp_path)
+    _file_dds(exporter, service, eu_double)

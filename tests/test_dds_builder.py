@@ -43,18 +43,26 @@ def plot(
     i: int, producer: str | None = None, verdict: Verdict | None = FREE, **kw: object
 ) -> DeclaredPlot:
     values: dict[str, object] = {
-        "plot_id": f"P{i:05d}", "geometry": square(i), "verdict": verdict,
+        "plot_id": f"P{i:05d}",
+        "geometry": square(i),
+        "verdict": verdict,
         "producer_name": producer if producer is not None else f"Productor {i}",
-        "producer_country": "PE", "production_place": "Jaén", "declared_area_ha": 1.5,
+        "producer_country": "PE",
+        "production_place": "Jaén",
+        "declared_area_ha": 1.5,
         "commodity": "coffee",
-    }  # fmt: skip
+    }
     values.update(kw)
     return DeclaredPlot(**values)  # type: ignore[arg-type]
 
 
 def options(**kw: object) -> StatementOptions:
-    values: dict[str, object] = {"hs_codes": {"*": "090111"}, "net_mass_kg": 19_200.0,
-                                 "internal_ref": "COOP-2026-12", "country_of_activity": "DE"}  # fmt: skip
+    values: dict[str, object] = {
+        "hs_codes": {"*": "090111"},
+        "net_mass_kg": 19_200.0,
+        "internal_ref": "COOP-2026-12",
+        "country_of_activity": "DE",
+    }
     values.update(kw)
     return StatementOptions(**values)  # type: ignore[arg-type]
 
@@ -76,8 +84,12 @@ def test_producers_are_grouped_and_plots_become_one_eu_feature_collection() -> N
     features = doc["features"]
     assert isinstance(features, list) and len(features) == 2
     props = features[0]["properties"]
-    assert props == {"ProducerName": "Ana Quispe", "ProducerCountry": "PE",
-                     "ProductionPlace": "Jaén", "Area": 1.5}  # fmt: skip
+    assert props == {
+        "ProducerName": "Ana Quispe",
+        "ProducerCountry": "PE",
+        "ProductionPlace": "Jaén",
+        "Area": 1.5,
+    }
     ring = features[0]["geometry"]["coordinates"][0]
     # Six decimals at most, and the outer ring counter-clockwise (RFC 7946) though given clockwise.
     assert all(len(repr(c).split(".")[1]) <= 6 for xy in ring for c in xy)
@@ -88,19 +100,30 @@ def test_producers_are_grouped_and_plots_become_one_eu_feature_collection() -> N
 
 def test_verdicts_other_than_free_are_refused_unless_overridden_with_a_reason() -> None:
     plots = [
-        plot(1), plot(2, verdict=Verdict.NEEDS_REVIEW), plot(3, verdict=Verdict.UNDETERMINED),
-        plot(4, verdict=Verdict.DEFORESTATION_DETECTED), plot(5, verdict=None),
-        plot(6, geometry=None), plot(7, producer_country=None), plot(8, commodity="cocoa"),
-    ]  # fmt: skip
-    build = build_statements(plots, options(), {"P00002": "Field visit 2026-11-20: shade coffee",
-                                                "P00003": "   "})  # fmt: skip
+        plot(1),
+        plot(2, verdict=Verdict.NEEDS_REVIEW),
+        plot(3, verdict=Verdict.UNDETERMINED),
+        plot(4, verdict=Verdict.DEFORESTATION_DETECTED),
+        plot(5, verdict=None),
+        plot(6, geometry=None),
+        plot(7, producer_country=None),
+        plot(8, commodity="cocoa"),
+    ]
+    build = build_statements(
+        plots, options(), {"P00002": "Field visit 2026-11-20: shade coffee", "P00003": "   "}
+    )
     assert build.plots_in == 8
     assert build.statements[0].plot_ids == ["P00001", "P00002"]
     assert [(o.plot_id, o.verdict) for o in build.overridden] == [("P00002", Verdict.NEEDS_REVIEW)]
     codes = {r.plot_id: r.code for r in build.refused}
-    assert codes == {"P00003": "verdict_not_accepted", "P00004": "verdict_not_accepted",
-                     "P00005": "verdict_not_accepted", "P00006": "no_geometry",
-                     "P00007": "no_country", "P00008": "no_hs_code"}  # fmt: skip
+    assert codes == {
+        "P00003": "verdict_not_accepted",
+        "P00004": "verdict_not_accepted",
+        "P00005": "verdict_not_accepted",
+        "P00006": "no_geometry",
+        "P00007": "no_country",
+        "P00008": "no_hs_code",
+    }
     undetermined = next(r for r in build.refused if r.plot_id == "P00003")
     assert "«Indeterminado»" in undetermined.es
     assert "Undetermined" in undetermined.en
@@ -121,8 +144,19 @@ def test_1001_producers_make_two_statements_of_1000_and_1() -> None:
 
 
 def test_10001_producers_over_eleven_headings_split_at_10000() -> None:
-    heads = ["090111", "090112", "090121", "090122", "090190", "210111", "210112",
-             "1801", "1802", "1803", "1804"]  # fmt: skip
+    heads = [
+        "090111",
+        "090112",
+        "090121",
+        "090122",
+        "090190",
+        "210111",
+        "210112",
+        "1801",
+        "1802",
+        "1803",
+        "1804",
+    ]
     hs = {f"c{k}": h for k, h in enumerate(heads)}
     plots = [plot(i, commodity=f"c{i % 11}") for i in range(10_001)]
     build = build_statements(plots, options(hs_codes=hs))
@@ -186,9 +220,14 @@ def test_options_the_eu_would_refuse_are_refused_first(kw: dict[str, object], co
 
 
 def test_every_kind_of_request_validates_and_a_representative_names_the_operator() -> None:
-    opts = options(operator_name="Kaffee Import GmbH", eori="DE123456789012345",
-                   border_cross_country="NL", comment="Lot 7", confidential=True,
-                   description="Café verde arábica, Jaén")  # fmt: skip
+    opts = options(
+        operator_name="Kaffee Import GmbH",
+        eori="DE123456789012345",
+        border_cross_country="NL",
+        comment="Lot 7",
+        confidential=True,
+        description="Café verde arábica, Jaén",
+    )
     st = build_statements([plot(1), plot(2)], opts).statements[0]
     submit = submit_request(st)
     assert submit.findtext(f"{D}operatorRole") == "REPRESENTATIVE_OPERATOR"
@@ -208,8 +247,9 @@ def test_every_kind_of_request_validates_and_a_representative_names_the_operator
 
 def test_an_xsd_problem_names_the_element_and_the_plots_of_its_producer() -> None:
     entry = ProducerEntry("Ana", "PER", ("P1", "P2"), b'{"type":"FeatureCollection"}', 1.0)
-    st = Statement(1, 1, options(), "R", None,
-                   (CommodityEntry("090111", "Coffee", Decimal("10"), (entry,)),))  # fmt: skip
+    st = Statement(
+        1, 1, options(), "R", None, (CommodityEntry("090111", "Coffee", Decimal("10"), (entry,)),)
+    )
     with pytest.raises(DdsSchemaError) as info:
         submit_request(st)
     text = info.value.message("en")

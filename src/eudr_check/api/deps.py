@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Path, Request
 
@@ -10,6 +10,9 @@ from eudr_check.api.checks import CheckQueue
 from eudr_check.datasets.sources import DataSources
 from eudr_check.settings import Settings
 from eudr_check.store import Registry
+
+if TYPE_CHECKING:
+    from eudr_check.dds.client import TracesClient
 
 
 def registry(request: Request) -> Registry:
@@ -36,3 +39,19 @@ def sources(request: Request) -> DataSources:
 # Ids fit PostgreSQL's integer; bigger numbers would make the database driver fail, not 404.
 MAX_ID = 2_147_483_647
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def traces(request: Request) -> TracesClient:
+    """The EU Information System client, made once from the settings (credentials missing:
+    the exporter is told the instance is not set up for filing, 409)."""
+    client: TracesClient | None = getattr(request.app.state, "traces", None)
+    if client is None:
+        from eudr_check.dds.client import TracesClient
+        from eudr_check.errors import ApiError, ConfigError
+
+        try:
+            client = TracesClient.from_settings(request.app.state.settings)
+        except ConfigError as exc:
+            raise ApiError(409, "eu_not_configured", exc.text.es, exc.text.en) from None
+        request.app.state.traces = client
+    return client

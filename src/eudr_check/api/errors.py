@@ -18,9 +18,15 @@ from eudr_check.errors import (
     AccessError,
     ApiError,
     ConfigError,
+    DdsError,
     EudrCheckError,
     PlotFileError,
     StoreError,
+    TracesAuthError,
+    TracesError,
+    TracesNotFound,
+    TracesPermissionDenied,
+    TracesUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -56,11 +62,28 @@ TOO_DEEP = ApiError(
 )  # fmt: skip
 
 
+def _traces_status(exc: TracesError) -> tuple[int, str]:
+    """The EU system's answers: its refusal of the data is the user's to fix (422); its
+    refusal of our credentials, or no answer, is the instance's (502, 503)."""
+    if isinstance(exc, TracesUnavailable):
+        return 503, "eu_unavailable"
+    if isinstance(exc, TracesAuthError | TracesPermissionDenied):
+        return 502, "eu_auth"
+    if isinstance(exc, TracesNotFound):
+        return 404, "eu_not_found"
+    return 422, "eu_refused"
+
+
 def as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, PlotFileError):
         return ApiError(422, "bad_file", exc.message("es"), exc.message("en"))
+    if isinstance(exc, TracesError):
+        status, code = _traces_status(exc)
+        return ApiError(status, code, exc.text.es, exc.text.en)
+    if isinstance(exc, DdsError):
+        return ApiError(422, "dds_refused", exc.text.es, exc.text.en)
     for kind, status, code, lead in _TABLE:
         if isinstance(exc, kind):
             return ApiError(status, code, f"{lead}: {exc}", str(exc))

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from eudr_check.api import auth, i18n, pages_admin, pages_lots, pages_plots
+from eudr_check.api import auth, i18n, pages_admin, pages_dds, pages_lots, pages_plots
 from eudr_check.api.pages_base import (
     PageRoute,
     error_page,
@@ -95,7 +95,7 @@ def language(request: Request, code: str, next: str = "/") -> Response:
     return response
 
 
-for _module in (pages_plots, pages_lots, pages_admin):
+for _module in (pages_plots, pages_lots, pages_dds, pages_admin):
     router.include_router(_module.router)
 
 

@@ -11,6 +11,8 @@ from eudr_check.api import deps, i18n, schemas, views
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
 from eudr_check.api.routes import lots
 from eudr_check.api.scope import lot_for
+from eudr_check.dds.lifecycle import DEAD
+from eudr_check.dds.model import EU_COUNTRIES
 from eudr_check.errors import ApiError
 from eudr_check.store import Role
 
@@ -114,16 +116,31 @@ def create_lot(
 
 
 @router.get("/lots/{lot_id}")
-def lot_page(request: Request, lot_id: deps.Id) -> Response:
+def lot_page_route(request: Request, lot_id: deps.Id) -> Response:
+    return lot_page(request, lot_id)
+
+
+def lot_page(
+    request: Request, lot_id: int, status: int = 200, dds_errors: list[str] | None = None
+) -> Response:
+    """The lot page; the statement forms come back to it with their refusal shown."""
     caller = need(signed_in(request), Role.EXPORTER)
     registry = deps.registry(request)
     lot = views.lot_out(registry, lot_for(registry, caller, lot_id))
     lang = i18n.lang_of(request)
     counts = lot.verdicts
+    statements = registry.dds_find(lot_id=lot.id)
+    live = [s for s in statements if s.status not in DEAD]
     return render(
         request,
         "lot.html",
+        status=status,
         lot=lot,
+        statements=statements,
+        can_file=not live,
+        overrides=registry.overrides(lot.id),
+        eu_countries=sorted(EU_COUNTRIES),
+        dds_errors=dds_errors or [],
         bundle_url=f"/api/lots/{lot.id}/bundle?lang={lang}",
         warn_detected=counts.get("deforestation_detected", 0) + counts.get("undetermined", 0),
         warn_review=counts.get("needs_review", 0),

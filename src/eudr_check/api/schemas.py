@@ -235,3 +235,55 @@ class LotPlot(BaseModel):
 
 class LotDetail(LotOut):
     items: list[LotPlot]
+
+
+class DdsFiling(BaseModel):
+    """What the exporter says about the shipment when filing its due diligence statement; the
+    lot gives the HS code, the net mass, the reference and the plots."""
+
+    model_config = ConfigDict(extra="forbid")
+    activity: Literal["IMPORT", "EXPORT", "DOMESTIC"] = "IMPORT"
+    description: str | None = Field(default=None, min_length=1, max_length=150)
+    country_of_activity: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    border_cross_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    operator_name: str | None = Field(default=None, min_length=1, max_length=200)
+    eori: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9A-Z]{1,15}$")
+    comment: str | None = Field(default=None, max_length=2000)
+    confidential: bool = False
+
+
+class DdsOut(BaseModel):
+    id: int
+    lot_id: int | None
+    part: int
+    parts: int
+    uuid: str | None
+    status: str
+    reference_number: str | None
+    verification_number: str | None
+    rejection_reason: str | None
+    communication: str | None
+    error: str | None
+    plots: int
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    checked_at: dt.datetime | None
+
+
+class NewOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plot_id: str = Field(min_length=1, max_length=200, description="The plot's id in the lot.")
+    reason: str = Field(max_length=2000, description="Why it is declared despite its verdict; "
+                        "empty removes the override.")  # fmt: skip
+
+
+class DdsVerify(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reference_number: str = Field(min_length=1, max_length=14)
+    verification_number: str = Field(min_length=5, max_length=35)
+
+
+class DdsVerifyOut(BaseModel):
+    result: Literal["EXISTING_USABLE", "EXISTING_NON_USABLE", "NON_EXISTENT"]
+    status: str | None
+    checked_at: dt.datetime

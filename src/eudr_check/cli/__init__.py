@@ -1,9 +1,10 @@
-"""Command line: `eudr-check validate`, `export-traces`, `check`, `datasets`, `bundle`, `serve`,
-`admin`.
+"""Command line: `eudr-check validate`, `export-traces`, `check`, `datasets`, `bundle`, `dds`,
+`serve`, `admin`.
 
 A thin shell over the library: parse options, call, print. Exit codes (one mapping for every
 command, `cli.errors`): 0 success (for validate: no errors remain), 1 errors remain in the
-plots or the lot is not ready, 2 the input (or an option, a setting) could not be used.
+plots or the lot is not ready, 2 the input (or an option, a setting) could not be used, 3 the
+EU Information System refused or could not be reached.
 Heavy libraries are imported inside the commands, so `--help` and `version` start at once.
 """
 
@@ -19,6 +20,7 @@ from eudr_check.cli.bundle import bundle_app
 from eudr_check.cli.check import check_cmd
 from eudr_check.cli.common import h, out
 from eudr_check.cli.datasets import datasets_app
+from eudr_check.cli.dds import dds_app
 from eudr_check.cli.serve import serve_cmd
 from eudr_check.cli.validate import export_traces_cmd, validate_cmd
 
@@ -53,6 +55,7 @@ app.command(
 )(check_cmd)
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(bundle_app, name="bundle")
+app.add_typer(dds_app, name="dds")
 app.command(
     "serve",
     help=h(

@@ -1,7 +1,8 @@
 """The one mapping from the exception tree to exit codes and messages.
 
 Exit codes of every command: 0 done, 1 done but the plots (or the lot) are not fit as they are,
-2 the input, an option, a setting, the catalog, the registry or the disk could not be used.
+2 the input, an option, a setting, the catalog, the registry or the disk could not be used,
+3 the EU Information System refused the request or could not be reached (its error IDs shown).
 Expected failures print one line in the user's language, never a traceback.
 """
 
@@ -14,12 +15,13 @@ import typer
 from rich.markup import escape
 
 from eudr_check.cli.common import err
-from eudr_check.errors import BundleError, EudrCheckError
+from eudr_check.errors import BundleError, EudrCheckError, TracesError
 from eudr_check.i18n import Lang, Text
 
 EXIT_OK = 0
 EXIT_NOT_FIT = 1
 EXIT_UNUSABLE = 2
+EXIT_EU_REFUSED = 3
 
 ERROR = Text("Error", "Error")
 _SETTINGS = Text("configuración inválida: {problem}", "invalid settings: {problem}")
@@ -40,6 +42,8 @@ def exit_code(exc: BaseException) -> int | None:
     if isinstance(exc, BundleError):
         # A lot that exists but is not ready (plots unchecked or stale) is the user's to fix.
         return EXIT_UNUSABLE if exc.unknown_lot else EXIT_NOT_FIT
+    if isinstance(exc, TracesError):
+        return EXIT_EU_REFUSED
     if isinstance(exc, EudrCheckError | ValidationError | SQLAlchemyError | OSError):
         return EXIT_UNUSABLE
     if isinstance(exc, RecursionError):  # input nested past what any reader caught

@@ -54,6 +54,23 @@ def file_records(files: Iterable[tuple[str, str, str]]) -> tuple[FileRecord, ...
 
 
 @dataclass(frozen=True, slots=True)
+class StatementRef:
+    """A filed DDS as the lot's reports name it: the numbers customs and buyers ask for."""
+
+    part: int
+    parts: int
+    uuid: str | None
+    status: str
+    reference_number: str | None
+    verification_number: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"part": self.part, "parts": self.parts, "uuid": self.uuid, "status": self.status,
+                "reference_number": self.reference_number,
+                "verification_number": self.verification_number}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class LotRecord:
     """The lot a run's plots make up, for reports that go with a due diligence statement."""
 
@@ -65,8 +82,11 @@ class LotRecord:
     exporter: str
     cooperatives: tuple[str, ...]  # the organisations whose plots are in the lot
     created_at: dt.datetime
+    # The lot's due diligence statements in the EU system, as last recorded.
+    statements: tuple[StatementRef, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"due_diligence_statements": [s.to_dict() for s in self.statements]}
         return {
             "id": self.lot_id,
             "reference": self.reference,
@@ -76,6 +96,7 @@ class LotRecord:
             "exporter": self.exporter,
             "cooperatives": list(self.cooperatives),
             "created_at": self.created_at.isoformat(timespec="seconds"),
+            **(extra if self.statements else {}),
         }
 
 

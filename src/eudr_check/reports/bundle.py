@@ -31,7 +31,7 @@ from typing import Any
 
 from eudr_check.datasets.sources import DataSources
 from eudr_check.engine import RegisteredPlots, Reuse, RunRecord, run_check
-from eudr_check.engine.record import LotRecord
+from eudr_check.engine.record import LotRecord, StatementRef
 from eudr_check.errors import BundleError, StaleResultsError
 from eudr_check.fileio import atomic_path, sha256_file
 from eudr_check.i18n import Lang
@@ -78,9 +78,15 @@ def write_bundle(
     owners = registry.owners(info.version_ids)
     orgs = {o: registry.organisation(o) for o in sorted(set(owners.values()))}
     cooperatives = {o: (org.name if org else str(o)) for o, org in orgs.items()}
+    # The lot's statements in the EU system (failed and withdrawn ones are not the lot's).
+    filed = tuple(
+        StatementRef(r.part, r.parts, r.uuid, r.status, r.reference_number, r.verification_number)
+        for r in registry.dds_find(lot_id=info.id)
+        if r.uuid is not None and r.status != "WITHDRAWN"
+    )
     lot = LotRecord(
         info.id, info.reference, info.commodity, info.hs_code, info.net_mass_kg,
-        info.organisation_name, tuple(cooperatives.values()), info.created_at,
+        info.organisation_name, tuple(cooperatives.values()), info.created_at, filed,
     )  # fmt: skip
     stem = bundle_stem(info.id, info.reference)
     max_mb = (settings or get_settings()).traces_max_mb

@@ -18,7 +18,7 @@ from typing import IO
 from urllib.parse import quote
 
 from eudr_check.datasets.catalog import Role
-from eudr_check.engine.record import RunRecord
+from eudr_check.engine.record import RunRecord, StatementRef
 from eudr_check.findings import finding_message
 from eudr_check.i18n import Lang, Text, visible
 from eudr_check.models import DatasetStats
@@ -122,6 +122,9 @@ _T: dict[str, Text] = {
     "hs_code": Text("Código SA", "HS code"),
     "net_mass": Text("Masa neta (kg)", "Net mass (kg)"),
     "lot_date": Text("Fecha del lote", "Lot date"),
+    "dds": Text("Declaración de diligencia debida", "Due diligence statement"),
+    "dds_ref": Text("referencia", "reference"),
+    "dds_ver": Text("verificación", "verification"),
     "checked": Text("Parcelas verificadas", "Plots checked"),
 }
 
@@ -282,12 +285,20 @@ def _header(run: RunRecord, lang: Lang) -> str:
             ("hs_code", lot.hs_code or "–"),
             ("net_mass", _kg(lot.net_mass_kg)),
             ("lot_date", _date(lot.created_at)),
+            *(("dds", _statement(s, lang)) for s in lot.statements),
             ("checked", span),
             *items[2:],
         ]
     rows = "".join(f"<dt>{escape(_t(k, lang))}</dt><dd>{escape(v)}</dd>" for k, v in items)
     title = escape(f"{_t('title', lang)}: {_subject(run)}")
     return f'<header><h1>{title}</h1><dl class="meta">{rows}</dl></header>'
+
+
+def _statement(s: StatementRef, lang: Lang) -> str:
+    part = f"{s.part}/{s.parts} · " if s.parts > 1 else ""
+    numbers = (f"{_t('dds_ref', lang)} {s.reference_number} · {_t('dds_ver', lang)} "
+               f"{s.verification_number}") if s.reference_number else f"UUID {s.uuid}"  # fmt: skip
+    return f"{part}{numbers} ({s.status})"
 
 
 def _version_note(catalog_version: str | None, lang: Lang) -> str:

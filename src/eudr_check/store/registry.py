@@ -42,6 +42,7 @@ from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
 from eudr_check.store.access import AccessQueries
 from eudr_check.store.counters import RequestCounters
+from eudr_check.store.dds import DdsRecords
 from eudr_check.store.jobs import JobQueue
 from eudr_check.store.listing import PlotListing
 from eudr_check.store.migrate import has_geometry_column, upgrade
@@ -115,7 +116,7 @@ class StoredResult:
     result: PlotResult
 
 
-class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing):
+class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing, DdsRecords):
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:

@@ -319,3 +319,69 @@ class CheckJob(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     run_uid: Mapped[str | None] = mapped_column(sa.String(32))  # the check run working on it
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DdsSubmission(Base):
+    """One due diligence statement sent to the EU Information System (or being sent), kept
+    with its request for the five-year record; `status` is the EU's (SUBMITTED, AVAILABLE,
+    REJECTED, WITHDRAWN, ...) once it answered, SENDING before, FAILED when it refused."""
+
+    __tablename__ = "dds_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lots.id"), index=True)
+    part: Mapped[int] = mapped_column(default=1)
+    parts: Mapped[int] = mapped_column(default=1)
+    endpoint: Mapped[str] = mapped_column(sa.Text)
+    internal_ref: Mapped[str | None] = mapped_column(sa.String(35))
+    statement_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    uuid: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    reference_number: Mapped[str | None] = mapped_column(sa.String(14))
+    verification_number: Mapped[str | None] = mapped_column(sa.String(35))
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    communication: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    plot_ids: Mapped[list[str]] = mapped_column(Json)
+    overrides: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    request_xml: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    checked_at: Mapped[dt.datetime | None]
+    amended_at: Mapped[dt.datetime | None]
+    withdrawn_at: Mapped[dt.datetime | None]
+
+
+class DdsExchange(Base):
+    """Every HTTP exchange with the EU system, byte for byte (no key: only its digest)."""
+
+    __tablename__ = "dds_exchanges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("dds_submissions.id"), index=True
+    )
+    operation: Mapped[str] = mapped_column(sa.String(40))
+    address: Mapped[str] = mapped_column(sa.Text)
+    sent_at: Mapped[dt.datetime]
+    http_status: Mapped[int | None]
+    request: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    response: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class DdsOverride(Base):
+    """A lot's plot declared although its verdict is not accepted, with the user's reason."""
+
+    __tablename__ = "dds_overrides"
+
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), primary_key=True)
+    plot_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("plot_versions.id"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
