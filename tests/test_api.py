@@ -118,6 +118,21 @@ ENDPOINTS = [
     Endpoint("GET", "/api/lots/{lot_id}", 200, EXP, params=lambda w: {"lot_id": w.lot_x["id"]}),
     Endpoint("GET", "/api/lots/{lot_id}/bundle", 200, EXP,
              params=lambda w: {"lot_id": w.lot_x["id"]}),
+    Endpoint("GET", "/api/lots/{lot_id}/dds", 200, EXP, params=lambda w: {"lot_id": w.lot_x["id"]}),
+    Endpoint("POST", "/api/lots/{lot_id}/overrides", 204, EXP,
+             params=lambda w: {"lot_id": w.lot_x["id"]},
+             request=lambda w: {"json": {"plot_id": w.plots_a[0]["plot_id"], "reason": ""}}),
+    # This world has no EU credentials: filing answers 409 eu_not_configured, after the role
+    # check (tests/test_dds_api.py files against the local stand-in of the EU system).
+    Endpoint("POST", "/api/lots/{lot_id}/dds", 409, EXP, params=lambda w: {"lot_id": w.lot_x["id"]},
+             request=lambda w: {"json": {"activity": "IMPORT"}}),
+    Endpoint("POST", "/api/lots/{lot_id}/dds/refresh", 409, EXP,
+             params=lambda w: {"lot_id": w.lot_x["id"]}),
+    Endpoint("POST", "/api/lots/{lot_id}/dds/{dds_id}/withdraw", 409, EXP,
+             params=lambda w: {"lot_id": w.lot_x["id"], "dds_id": 1}),
+    Endpoint("POST", "/api/dds/verify", 409, EXP,
+             request=lambda w: {"json": {"reference_number": "26DEIRGXDEPBQU",
+                                         "verification_number": "SVMR7BHI"}}),
 ]  # fmt: skip
 
 

@@ -399,10 +399,36 @@ def _lot_and_bundle(s: Session, tmp_path: Path) -> None:
     assert check.ok, check.problems
 
 
-def _file_dds(s: Session, service: Service, eu: TracesDouble) -> None:
-    """From the lot page: file the statement, refresh, see the EU's numbers; then the bundle
-    carries them."""
-    lot_url = s.page.url.split("#")[0]
+def _api(service: Service, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{service.base}{path}", data=data, method=method, headers={
+        "Authorization": f"Bearer {service.tokens['exp']}", "Content-Type": "application/json",
+    })  # fmt: skip
+    with urllib.request.urlopen(req, timeout=60) as r:  # our own, on 127.0.0.1
+        return r.read()
+
+
+def _file_dds(s: Session, service: Service, eu: TracesDouble, shots: Path) -> None:
+    """A coffee lot (the sample also grows cocoa, which a coffee statement refuses): file its
+    statement from the lot page, refresh, see the EU's numbers; then the bundle carries them."""
+    # The mixed lot made above is refused, naming a cocoa plot and why.
+    s.follow("#dds-submit")
+    refusal = s.page.inner_text("#dds .alert")
+    assert "LCV-002" in refusal and "cacao" in refusal, refusal
+    # The refusal is the form's 422, which Chromium logs: expected once, then cleared.
+    assert [e for e in s.errors if "422" in e] == s.errors and len(s.errors) == 1, s.errors
+    s.errors.clear()
+    features = json.loads(SAMPLE.read_text(encoding="utf-8"))["features"]
+    coffee = {
+        f["properties"]["plot_id"] for f in features if f["properties"]["commodity"] == "coffee"
+    }
+    listing = json.loads(_api(service, "GET", "/api/plots?verdict=deforestation_free&limit=1000"))
+    keys = [p["id"] for p in listing["items"] if p["plot_id"] in coffee]
+    lot = json.loads(_api(service, "POST", "/api/lots", {
+        "reference": "LOTE-2026-015", "commodity": "coffee", "hs_code": "090111",
+        "net_mass_kg": 19200, "plots": keys,
+    }))  # fmt: skip
+    s.go(f"/lots/{lot['id']}")
     s.page.select_option("#dds-form select[name=activity]", "IMPORT")
     s.page.select_option("#dds-form select[name=country_of_activity]", "DE")
     s.page.select_option("#dds-form select[name=border_cross_country]", "NL")
@@ -418,13 +444,8 @@ def _file_dds(s: Session, service: Service, eu: TracesDouble) -> None:
     stored = eu.statements[uuid]
     assert s.page.inner_text("#dds-list .dds-reference") == stored.reference
     assert s.page.inner_text("#dds-list .dds-verification") == stored.verification
-    lot_id = lot_url.rstrip("/").rsplit("/", 1)[-1]
-    req = urllib.request.Request(
-        f"{service.base}/api/lots/{lot_id}/bundle",
-        headers={"Authorization": f"Bearer {service.tokens['exp']}"},
-    )
-    with urllib.request.urlopen(req, timeout=60) as r:  # our own, on 127.0.0.1
-        data = r.read()
+    s.page.locator("#dds").screenshot(path=str(shots / "dds.png"))
+    data = _api(service, "GET", f"/api/lots/{lot['id']}/bundle")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         manifest = json.loads(zf.read("manifest.json"))
     (filed,) = manifest["lot"]["due_diligence_statements"]
@@ -450,4 +471,4 @@ def test_technician_then_exporter(
     exporter: Session = session()
     _sign_in(exporter, service.tokens["exp"])
     _lot_and_bundle(exporter, tmp_path)
-    _file_dds(exporter, service, eu_double)
+    _file_dds(exporter, service, eu_double, shots)

@@ -122,8 +122,15 @@ def test_verdicts_other_than_free_are_refused_unless_overridden_with_a_reason() 
         "P00005": "verdict_not_accepted",
         "P00006": "no_geometry",
         "P00007": "no_country",
-        "P00008": "no_hs_code",
+        "P00008": "commodity_mismatch",
     }
+    cocoa = next(r for r in build.refused if r.plot_id == "P00008")
+    assert "cacao" in cocoa.es and "café" in cocoa.es and "090111" in cocoa.es
+    assert "cocoa" in cocoa.en and "coffee" in cocoa.en
+    only_coffee = build_statements(
+        [plot(8, commodity="cocoa")], options(hs_codes={"coffee": "0901"})
+    )
+    assert [r.code for r in only_coffee.refused] == ["no_hs_code"]
     undetermined = next(r for r in build.refused if r.plot_id == "P00003")
     assert "«Indeterminado»" in undetermined.es
     assert "Undetermined" in undetermined.en

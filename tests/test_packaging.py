@@ -35,6 +35,11 @@ def test_the_wheel_holds_the_flows_and_the_package_data(wheel: Path) -> None:
     assert "eudr_check/engine/run.py" in names
     assert any(n.startswith("eudr_check/store/migrations/versions/") for n in names)
     assert any(n.startswith("eudr_check/api/templates/") for n in names)
+    # The EU's contract and the catalog that maps its schemaLocation URLs to these files.
+    assert "eudr_check/data/eu_traces_api/catalog.xml" in names
+    dds = "eudr_check/data/eu_traces_api/EUDRDueDiligenceStatementServiceV3/"
+    assert f"{dds}EUDRDueDiligenceStatementServiceV3.wsdl" in names
+    assert f"{dds}xsd4-due-diligence-statement-v3.xsd" in names
     assert not any(n.startswith(("tests/", "benchmarks/", "scripts/")) for n in names)
 
 
@@ -48,7 +53,11 @@ def test_flows_import_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> N
     probe = (
         "import flows, flows.deploy, eudr_check;"
         "print(flows.__file__); print(eudr_check.__file__);"
-        "print(sorted(d.name for d in flows.deploy.deployments()))"
+        "print(sorted(d.name for d in flows.deploy.deployments()));"
+        "from eudr_check.dds import contract;"
+        "assert contract.ROOT.is_relative_to(__import__('pathlib').Path(eudr_check.__file__)"
+        ".parent), contract.ROOT;"
+        "print(sum(f.is_file() for f in contract.catalog().values()))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(target)  # the wheel's files ahead of the editable checkout
@@ -57,7 +66,8 @@ def test_flows_import_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> N
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    flows_file, package_file, deployments = done.stdout.splitlines()[-3:]
+    flows_file, package_file, deployments, mapped = done.stdout.splitlines()[-4:]
     assert Path(flows_file).is_relative_to(target)
     assert Path(package_file).is_relative_to(target)
-    assert deployments == "['bundle', 'check', 'check-queue', 'ingest', 'nightly']"
+    assert deployments == "['bundle', 'check', 'check-queue', 'dds-poll', 'ingest', 'nightly']"
+    assert int(mapped) >= 10  # every schemaLocation of the contract found in the wheel

@@ -20,6 +20,7 @@ from eudr_check.errors import (
     ConfigError,
     DdsError,
     EudrCheckError,
+    OptionError,
     PlotFileError,
     StoreError,
     TracesAuthError,
@@ -82,6 +83,8 @@ def as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, TracesError):
         status, code = _traces_status(exc)
         return ApiError(status, code, exc.text.es, exc.text.en)
+    if isinstance(exc, OptionError):
+        return ApiError(422, exc.code, exc.text.es, exc.text.en)
     if isinstance(exc, DdsError):
         return ApiError(422, "dds_refused", exc.text.es, exc.text.en)
     for kind, status, code, lead in _TABLE:

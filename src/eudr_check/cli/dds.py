@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from eudr_check.cli.common import WRITTEN, CatalogFile, DataDir, LangOption, err, h, language, out
 from eudr_check.cli.errors import guard
@@ -519,31 +518,25 @@ def _find(registry: Registry, which: list[str]) -> list[DdsRecord]:
 
 
 def _table(records: list[DdsRecord], lang: Lang) -> None:
+    """One line per statement, never wrapped: the numbers are copied from here into customs
+    and sales documents."""
     if not records:
         out.print(escape(_T["none"](lang)))
         return
     es = lang is Lang.ES
-    table = Table(
-        "UUID",
-        "Estado" if es else "Status",
-        "Referencia" if es else "Reference",
-        "Verificación" if es else "Verification",
-        "Lote" if es else "Lot",
-        "Parte" if es else "Part",
-        "Nota" if es else "Note",
-    )
     for r in records:
-        note = r.rejection_reason or r.communication or r.error or ""
-        table.add_row(
+        parts = [
             r.uuid or "-",
             r.status,
-            r.reference_number or "-",
-            r.verification_number or "-",
-            str(r.lot_id or "-"),
-            f"{r.part}/{r.parts}",
-            escape(note[:80]),
-        )
-    out.print(table)
+            f"{'referencia' if es else 'reference'} {r.reference_number or '-'}",
+            f"{'verificación' if es else 'verification'} {r.verification_number or '-'}",
+        ]
+        if r.lot_id is not None:
+            parts.append(f"{'lote' if es else 'lot'} {r.lot_id} {r.part}/{r.parts}")
+        note = r.rejection_reason or r.communication or r.error
+        if note:
+            parts.append(note)
+        out.print(escape("  ".join(parts)), soft_wrap=True)
 
 
 def _one(registry: Registry, uuid: str) -> DdsRecord:

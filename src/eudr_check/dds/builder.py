@@ -50,6 +50,10 @@ _HS = re.compile(r"[0-9]{2,6}")
 _EORI = re.compile(r"[A-Z]{2}[0-9A-Z]{1,15}")
 _GRAM = Decimal("0.000001")  # the XSD's six fraction digits (kg)
 DESCRIPTIONS = {"coffee": "Coffee", "cocoa": "Cocoa"}
+_ES_COMMODITY = {
+    "coffee": "café", "cocoa": "cacao", "cattle": "ganado bovino", "oil_palm": "palma aceitera",
+    "rubber": "caucho", "soya": "soja", "wood": "madera",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +167,23 @@ def _refusal(plot: DeclaredPlot, options: StatementOptions) -> Refusal | None:
                        "falta el país de producción (ProducerCountry, código ISO de 2 letras)",
                        "the country of production is missing (ProducerCountry, 2-letter ISO "
                        "code)")  # fmt: skip
+    general = options.hs_codes.get("*")
+    if options.hs_for(plot.commodity) is None and general is not None:
+        named = annex_commodity(general) or general
+        return Refusal(pid, "commodity_mismatch", plot.verdict,
+                       f"la parcela es de {_es_name(plot.commodity)} y la declaración es de "
+                       f"{_es_name(named)} (SH {general}): declárela en otro lote",
+                       f"the plot grows {plot.commodity} and the statement is for {named} "
+                       f"(HS {general}): declare it in another lot")  # fmt: skip
     if options.hs_for(plot.commodity) is None:
         return Refusal(pid, "no_hs_code", plot.verdict,
                        f"no se indicó código SH para el producto {plot.commodity!r}",
                        f"no HS code was given for commodity {plot.commodity!r}")  # fmt: skip
     return None
+
+
+def _es_name(commodity: str | None) -> str:
+    return _ES_COMMODITY.get(commodity or "", commodity or "?")
 
 
 def _not_accepted(plot: DeclaredPlot) -> Refusal:

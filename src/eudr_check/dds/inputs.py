@@ -94,7 +94,8 @@ def lot_options(info: LotInfo, **given: Any) -> StatementOptions:
     """Statement options from the lot (HS code, net mass, reference), with what the user gave
     winning where given."""
     values: dict[str, Any] = {
-        "hs_codes": {"*": info.hs_code} if info.hs_code else {},
+        # The EU takes a heading of 2-6 digits; a lot may carry a national 8-10 digit code.
+        "hs_codes": {"*": info.hs_code[:6]} if info.hs_code else {},
         "net_mass_kg": info.net_mass_kg or 0.0,
         "internal_ref": info.reference[:35],
     }

@@ -123,7 +123,8 @@ class Refusal:
     """A plot left out of every statement, and why (Spanish and English)."""
 
     plot_id: str
-    code: str  # verdict_not_accepted | no_geometry | no_country | no_hs_code | too_large
+    code: str  # verdict_not_accepted | no_geometry | no_country | no_hs_code | commodity_mismatch
+    #  | too_large
     verdict: Verdict | None
     es: str
     en: str
