@@ -257,3 +257,25 @@ def test_settings_choose_the_environment_and_missing_credentials_are_explained()
 def test_a_general_hs_code_never_goes_on_another_commodity() -> None:
     opts = StatementOptions({"*": "1801"}, 5.0)
     assert opts.hs_for("cocoa") == "1801" and opts.hs_for("coffee") is None
+
+
+def test_a_submit_answer_lost_to_a_timeout_is_found_by_internal_reference_not_resent(
+    double: TracesDouble, registry: Registry
+) -> None:
+    client = client_for(double, timeout_s=1.0)
+    double.answer_late(2.5)  # the EU files it; its answer comes after our 1 s timeout
+    rec = submit(registry, client, request(internal_ref="COOP-2026-12"))
+    (uuid,) = double.statements  # filed exactly once: the submit was not retried
+    assert rec.uuid == uuid and rec.status == "SUBMITTED"
+    operations = [e.operation for e in client.exchanges]
+    assert operations.count("submitDds") == 1
+    assert operations[-1] == "getDdsByInternalReference"
+    lost = next(e for e in client.exchanges if e.operation == "submitDds")
+    assert lost.status is None and lost.response is None and lost.error, lost
+    # Recorded with every exchange, the unanswered submit included.
+    stored = registry.dds_exchanges(rec.id)
+    assert [e.operation for e in stored][-1] == "getDdsByInternalReference"
+    # The same statement again is refused by its hash, not filed a second time.
+    with pytest.raises(DdsError):
+        submit(registry, client, request(internal_ref="COOP-2026-12"))
+    assert len(double.statements) == 1

@@ -455,7 +455,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(_text(413, f"request larger than {double.max_body_bytes} bytes"))
             return
         data = self.rfile.read(int(length))
-        self._answer(self._guarded(lambda: double._post(self.path, self.client_address[0], data)))
+        answer = self._guarded(lambda: double._post(self.path, self.client_address[0], data))
+        delay = double._take_delay()
+        if delay:  # done, but answered late: the client's read timeout fires first
+            time.sleep(delay)
+        self._answer(answer)
 
     def _guarded(self, work: Callable[[], _Answer]) -> _Answer:
         try:
@@ -511,6 +515,7 @@ class TracesDouble:
         self.statements: dict[str, Stored] = {}
         self.exchanges: list[Exchange] = []
         self._revoked: set[str] = set()
+        self._delays: collections.deque[float] = collections.deque()
         self._nonces: dict[bytes, dt.datetime] = {}
         self._references: set[str] = set()
         # Throttling is in real time (time.monotonic), not by `clock`, which tests move.
@@ -595,6 +600,16 @@ class TracesDouble:
         """The user's authentication key no longer works."""
         with self._lock:
             self._revoked.add(username)
+
+    def answer_late(self, seconds: float) -> None:
+        """The next POST is carried out in full but answered `seconds` late, as when the
+        EU's answer is lost to a client timeout: what was filed must not be filed twice."""
+        with self._lock:
+            self._delays.append(seconds)
+
+    def _take_delay(self) -> float:
+        with self._lock:
+            return self._delays.popleft() if self._delays else 0.0
 
     def _record(self, exchange: Exchange) -> None:
         with self._lock:
