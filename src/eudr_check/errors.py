@@ -96,6 +96,14 @@ class StaleResultsError(EudrCheckError, ValueError):
         )
 
 
+class ReviewError(EudrCheckError, ValueError):
+    """A review, evidence file or lot exclusion that cannot be recorded as asked (HTTP 422)."""
+
+    def __init__(self, message: Text, code: str = "bad_review") -> None:
+        self.code = code
+        super().__init__(message)
+
+
 class BundleError(EudrCheckError, ValueError):
     """A lot that cannot be bundled: unknown, or plots without a result that still holds."""
 

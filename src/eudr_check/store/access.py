@@ -22,6 +22,7 @@ from eudr_check.errors import AccessError
 from eudr_check.store.schema import (
     ApiToken,
     Lot,
+    LotExclusion,
     LotPlot,
     Organisation,
     OrgKind,
@@ -37,6 +38,7 @@ from eudr_check.store.schema import (
 # A token is 32 random bytes: a plain SHA-256 is a safe store for it (no dictionary to attack,
 # unlike passwords), and it lets a request find its token with one indexed lookup.
 TOKEN_PREFIX = "eudr_"
+# Reviewers belong to either kind: a cooperative's quality officer or an exporter's.
 _ROLE_KIND = {Role.TECHNICIAN: OrgKind.COOPERATIVE, Role.EXPORTER: OrgKind.EXPORTER}
 _CHUNK = 1000
 
@@ -96,7 +98,9 @@ class LotInfo:
     hs_code: str | None
     net_mass_kg: float | None
     created_at: dt.datetime
-    version_ids: tuple[int, ...]
+    version_ids: tuple[int, ...]  # the plot versions the lot declares
+    # Plot versions explicitly taken out of the lot (risk mitigation), no longer in version_ids.
+    taken_out: tuple[int, ...] = ()
 
 
 def hash_token(secret: str) -> str:
@@ -135,7 +139,8 @@ class AccessQueries:
         try:
             role = Role(role)
         except ValueError:
-            raise AccessError(f"unknown role {role!r}: technician, exporter or admin") from None
+            known = ", ".join(r.value for r in Role)
+            raise AccessError(f"unknown role {role!r}: one of {known}") from None
         with self._write() as s:
             org = None
             if role is Role.ADMIN:
@@ -145,7 +150,7 @@ class AccessQueries:
                 org = s.get(Organisation, organisation_id) if organisation_id else None
                 if org is None:
                     raise AccessError(f"a {role.value} token needs an existing organisation")
-                if org.kind is not _ROLE_KIND[role]:
+                if role in _ROLE_KIND and org.kind is not _ROLE_KIND[role]:
                     raise AccessError(
                         f"a {role.value} token needs a {_ROLE_KIND[role].value}, "
                         f"and organisation {org.id} is a {org.kind.value}"
@@ -361,6 +366,7 @@ def _upload_infos(s: Session, uploads: list[Upload]) -> list[UploadInfo]:
 def _lot_infos(s: Session, lots: list[tuple[Lot, str]]) -> list[LotInfo]:
     ids = [lot.id for lot, _ in lots]
     versions: dict[int, list[int]] = {i: [] for i in ids}
+    out: dict[int, set[int]] = {i: set() for i in ids}
     for chunk in _chunks(ids):
         q = (
             select(LotPlot.lot_id, LotPlot.plot_version_id)
@@ -369,10 +375,17 @@ def _lot_infos(s: Session, lots: list[tuple[Lot, str]]) -> list[LotInfo]:
         )
         for lid, vid in s.execute(q):
             versions[lid].append(vid)
+        for lid, vid in s.execute(
+            select(LotExclusion.lot_id, LotExclusion.plot_version_id).where(
+                LotExclusion.lot_id.in_(chunk)
+            )
+        ):
+            out[lid].add(vid)
     return [
         LotInfo(
             lot.id, lot.organisation_id, name, lot.reference, lot.commodity, lot.hs_code,
-            lot.net_mass_kg, lot.created_at, tuple(versions[lot.id]),
+            lot.net_mass_kg, lot.created_at,
+            tuple(v for v in versions[lot.id] if v not in out[lot.id]), tuple(sorted(out[lot.id])),
         )
         for lot, name in lots
     ]  # fmt: skip

@@ -46,6 +46,7 @@ from eudr_check.store.dds import DdsRecords
 from eudr_check.store.jobs import JobQueue
 from eudr_check.store.listing import PlotListing
 from eudr_check.store.migrate import has_geometry_column, upgrade
+from eudr_check.store.reviews import ReviewRecords
 from eudr_check.store.schema import (
     CheckRun,
     Lot,
@@ -116,7 +117,7 @@ class StoredResult:
     result: PlotResult
 
 
-class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing, DdsRecords):
+class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing, DdsRecords, ReviewRecords):
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:

@@ -43,11 +43,13 @@ class OrgKind(StrEnum):
 
 class Role(StrEnum):
     """What a token may do: technicians upload for their cooperative, exporters build lots from
-    shared plots, admins manage organisations and tokens (and see no plots)."""
+    shared plots, reviewers decide on doubtful plots their organisation sees (a cooperative's or
+    an exporter's), admins manage organisations and tokens (and see no plots)."""
 
     TECHNICIAN = "technician"
     EXPORTER = "exporter"
     ADMIN = "admin"
+    REVIEWER = "reviewer"
 
 
 class RunKind(StrEnum):
@@ -384,4 +386,77 @@ class DdsOverride(Base):
     )
     reason: Mapped[str] = mapped_column(sa.Text)
     created_by: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceBlob(Base):
+    """An evidence file's bytes, stored once by content (SHA-256), in the registry itself so
+    that its five-year record and its backups hold the files with the reviews that cite them."""
+
+    __tablename__ = "evidence_blobs"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Evidence(Base):
+    """A file attached to a plot (the version current then is kept), by whom and when."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plot_pk: Mapped[int] = mapped_column(sa.ForeignKey("plots.id"), index=True)
+    plot_version_id: Mapped[int] = mapped_column(sa.ForeignKey("plot_versions.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("evidence_blobs.sha256"))
+    file_name: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    media_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    taken_at: Mapped[str | None] = mapped_column(sa.String(32))  # EXIF, camera local time
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    distance_m: Mapped[float | None]  # from the plot version current at upload
+    uploaded_by: Mapped[str] = mapped_column(sa.Text)
+    uploaded_role: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReviewEventRow(Base):
+    """One proposal or decision on a plot version, judged against one result (append-only)."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plot_pk: Mapped[int] = mapped_column(sa.ForeignKey("plots.id"), index=True)
+    plot_version_id: Mapped[int] = mapped_column(sa.ForeignKey("plot_versions.id"), index=True)
+    result_id: Mapped[int] = mapped_column(sa.ForeignKey("plot_results.id"))
+    fingerprint: Mapped[str] = mapped_column(sa.Text)
+    verdict: Mapped[str] = mapped_column(sa.String(32))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    reasons: Mapped[list[str]] = mapped_column(Json)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    reviewer: Mapped[str] = mapped_column(sa.Text)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    evidence: Mapped[list[str]] = mapped_column(Json)
+    imagery: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LotExclusion(Base):
+    """A plot version explicitly taken out of a lot, with the reason (append-only)."""
+
+    __tablename__ = "lot_exclusions"
+
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), primary_key=True)
+    plot_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("plot_versions.id"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    excluded_by: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
