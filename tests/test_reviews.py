@@ -36,6 +36,7 @@ from eudr_check.reviews import (
 )
 from eudr_check.rules import validate
 from eudr_check.store.registry import Registry
+from eudr_check.store.reviews import EvidenceInfo
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
@@ -216,8 +217,9 @@ def test_decisions_that_make_no_sense_are_refused(reg: Registry, world: World) -
         reg.record_review(world.keys[first], Action.ACCEPTED, [ReasonCode.OTHER], reviewer="a",
                           role="exporter", organisation_id=world.exporter)  # fmt: skip
     with pytest.raises(ReviewError, match="cannot be accepted"):
-        reg.record_review(world.keys[first], Action.ACCEPTED, [ReasonCode.CLEARED_AFTER_CUTOFF],
-                          reviewer="a", role="exporter", organisation_id=world.exporter)  # fmt: skip
+        cleared = [ReasonCode.CLEARED_AFTER_CUTOFF]
+        reg.record_review(world.keys[first], Action.ACCEPTED, cleared, reviewer="a",
+                          role="exporter", organisation_id=world.exporter)  # fmt: skip
     with pytest.raises(ReviewError, match="not attached"):
         _decide(reg, world, first, evidence=["0" * 64])
     with pytest.raises(ReviewError, match="unknown reason"):
@@ -302,18 +304,20 @@ def test_evidence_is_sniffed_and_limited_like_uploads(name: str, data: bytes, co
 def test_a_photo_far_from_its_plot_is_stored_with_its_distance(reg: Registry, world: World) -> None:
     first, _ = _doubtful(world)
     key = world.keys[first]
-    [hist] = [h for h in reg.history(world.coop, first)[-1:]]
+    hist = reg.history(world.coop, first)[-1]
     import shapely
 
     centre = shapely.from_wkt(hist["geometry_wkt"]).centroid
     near = jpeg(centre.y, centre.x)
     far = jpeg(centre.y + 0.27, centre.x)  # ~30 km north
-    a = reg.add_evidence(key, world.coop, "finca.jpg", EvidenceKind.PHOTO,
-                         sniff("finca.jpg", near, 10), near, by="tec", role="technician")  # fmt: skip
-    b = reg.add_evidence(key, world.coop, "lejos.jpg", EvidenceKind.PHOTO,
-                         sniff("lejos.jpg", far, 10), far, by="tec", role="technician")  # fmt: skip
-    again = reg.add_evidence(key, world.coop, "copia.jpg", EvidenceKind.PHOTO,
-                             sniff("copia.jpg", near, 10), near, by="tec", role="technician")  # fmt: skip
+
+    def attach(name: str, data: bytes) -> EvidenceInfo:
+        return reg.add_evidence(key, world.coop, name, EvidenceKind.PHOTO, sniff(name, data, 10),
+                                data, by="tec", role="technician")  # fmt: skip
+
+    a = attach("finca.jpg", near)
+    b = attach("lejos.jpg", far)
+    again = attach("copia.jpg", near)
     assert a.distance_m is not None and a.distance_m < 5  # inside, or a GPS point plot
     assert b.distance_m is not None and 29_000 < b.distance_m < 31_000
     assert again.sha256 == a.sha256  # stored once, attached twice
