@@ -33,7 +33,7 @@ HOME = {Role.TECHNICIAN: "/plots", Role.EXPORTER: "/lots", Role.ADMIN: "/admin"}
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return redirect(HOME[signed_in(request).role])
+    return redirect(HOME.get(signed_in(request).role, "/plots"))
 
 
 @router.get("/signin")
@@ -63,7 +63,7 @@ def signin(
             signed_out=False,
         )
     target = local_path(next)
-    response = redirect(HOME[caller.role] if target == "/" else target)
+    response = redirect(HOME.get(caller.role, "/plots") if target == "/" else target)
     response.set_cookie(
         auth.COOKIE,
         token,
