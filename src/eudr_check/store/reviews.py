@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 from sqlalchemy import select
@@ -52,6 +52,7 @@ from eudr_check.store.schema import (
 )
 
 _CHUNK = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,16 +238,7 @@ class ReviewRecords:
         reason, evidence not attached to this plot)."""
         action = Action(action)
         with self._write() as s:
-            plot = s.get(Plot, plot_key)
-            if plot is None or plot.current_version_id is None:
-                raise StoreError(f"unknown plot {plot_key}")
-            version = s.get(PlotVersion, plot.current_version_id)
-            assert version is not None
-            result = (
-                None
-                if version.latest_result_id is None
-                else s.get(PlotResultRow, version.latest_result_id)
-            )
+            plot, version, result = _current(s, plot_key)
             check_decision(action, None if result is None else result.verdict, reasons, note)
             assert result is not None
             shas = list(dict.fromkeys(evidence))
@@ -298,16 +290,7 @@ class ReviewRecords:
     ) -> tuple[ReviewState, ReviewEvent | None]:
         """The plot's current version's state for the organisations whose decisions count."""
         with self._read() as s:
-            plot = s.get(Plot, plot_key)
-            if plot is None or plot.current_version_id is None:
-                raise StoreError(f"unknown plot {plot_key}")
-            version = s.get(PlotVersion, plot.current_version_id)
-            assert version is not None
-            res = (
-                None
-                if version.latest_result_id is None
-                else s.get(PlotResultRow, version.latest_result_id)
-            )
+            _, version, res = _current(s, plot_key)
             decision = latest_decision(_events(s, [plot_key], set(organisations)))
             state = review_state(
                 None if res is None else res.verdict,
@@ -348,7 +331,7 @@ class ReviewRecords:
                 like = f"%{search.strip()}%"
                 q = q.where(Plot.plot_id.ilike(like) | Plot.current_producer.ilike(like))
             plots = list(s.scalars(q.order_by(Plot.plot_id)))
-            for chunk in _chunk_rows(plots):
+            for chunk in _chunks(plots):
                 keys = [p.id for p in chunk]
                 events = _events(s, keys, None)
                 evidence: dict[int, int] = dict.fromkeys(keys, 0)
@@ -515,14 +498,20 @@ class ReviewRecords:
         return conclude(statuses, risk)
 
 
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]]:
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _chunk_rows(items: Sequence[Plot], size: int = _CHUNK) -> Iterable[Sequence[Plot]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def _current(s: Session, plot_key: int) -> tuple[Plot, PlotVersion, PlotResultRow | None]:
+    """A plot, its current version and that version's newest result (None: unchecked)."""
+    plot = s.get(Plot, plot_key)
+    if plot is None or plot.current_version_id is None:
+        raise StoreError(f"unknown plot {plot_key}")
+    version = s.get(PlotVersion, plot.current_version_id)
+    assert version is not None
+    rid = version.latest_result_id
+    return plot, version, None if rid is None else s.get(PlotResultRow, rid)
 
 
 def _results(s: Session, ids: Iterable[int | None]) -> dict[int, PlotResultRow]:
