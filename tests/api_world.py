@@ -7,6 +7,7 @@ EUDR_CHECK_TEST_PG_URL), the bundled sample rasters, the app under fastapi's Tes
     cooperative B  technician tech_b; uploads two plots of its own (one named JAE-001 like A's)
     cooperative C  technician tech_c: scratch cooperative for tests that change things
     exporters X, Y, Z  exp_x (sees A's plots, has a lot of 5), exp_y (nothing shared), exp_z
+    reviewers          rev_a (cooperative A's own), rev_x (exporter X's: sees what A shares)
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def build_world(backend: str, tmp: Path) -> Iterator[World]:
         for who, role, org in (("tech_a", "technician", "A"), ("tech_b", "technician", "B"),
                                ("tech_c", "technician", "C"), ("exp_x", "exporter", "X"),
                                ("exp_y", "exporter", "Y"), ("exp_z", "exporter", "Z"),
+                               ("rev_a", "reviewer", "A"), ("rev_x", "reviewer", "X"),
                                ("revoked", "technician", "A")):  # fmt: skip
             body = {"name": who, "role": role, "organisation_id": w.orgs[org]}
             made = _ok(w.call("admin", "POST", "/api/tokens", json=body), 201)

@@ -38,11 +38,12 @@ def world(
 
 # every endpoint × every role ------------------------------------------------------------------
 
-ROLES = ("admin", "technician", "exporter", "no_token", "revoked")
-# Who plays each role: technician of cooperative A, exporter X (A shares with X).
+ROLES = ("admin", "technician", "exporter", "reviewer", "no_token", "revoked")
+# Who plays each role: technician of cooperative A, exporter X (A shares with X), the
+# reviewer of cooperative A.
 PLAYER: dict[str, str | None] = {
-    "admin": "admin", "technician": "tech_a", "exporter": "exp_x", "no_token": None,
-    "revoked": "revoked",
+    "admin": "admin", "technician": "tech_a", "exporter": "exp_x", "reviewer": "rev_a",
+    "no_token": None, "revoked": "revoked",
 }  # fmt: skip
 _serial = itertools.count(1)
 
@@ -83,8 +84,45 @@ def _sample_upload(w: World) -> dict[str, Any]:
 
 
 TECH, EXP, ADMIN = frozenset({"technician"}), frozenset({"exporter"}), frozenset({"admin"})
-MEMBERS = TECH | EXP
-EVERYONE = frozenset({"admin", "technician", "exporter"})
+MEMBERS = TECH | EXP | frozenset({"reviewer"})
+EVERYONE = frozenset({"admin", "technician", "exporter", "reviewer"})
+
+
+def _doubtful_key(w: World) -> int:
+    return next(p["id"] for p in w.plots_a if p["verdict"] == "needs_review")
+
+
+def _doubtful_in_lot(w: World) -> str:
+    return next(str(i["plot_id"]) for i in w.lot_x["items"]
+                if i["verdict"] not in (None, "deforestation_free"))  # fmt: skip
+
+
+def _photo(w: World) -> dict[str, Any]:
+    from tests.photos import jpeg
+
+    return {"files": {"file": ("finca.jpg", jpeg(X0, Y0), "image/jpeg")},
+            "data": {"kind": "photo"}}  # fmt: skip
+
+
+def _evidence_id(w: World) -> dict[str, Any]:
+    key = _doubtful_key(w)
+    made = w.call("tech_a", "POST", f"/api/plots/{key}/evidence", **_photo(w))
+    assert made.status_code == 201, made.text
+    return {"plot_key": key, "evidence_id": made.json()["id"]}
+
+
+def _lot_to_trim(w: World) -> dict[str, Any]:
+    plots = [p["id"] for p in w.plots_a[10:12]]
+    body = {"reference": f"LOT-TRIM-{next(_serial)}", "commodity": "coffee", "hs_code": "0901",
+            "net_mass_kg": 10.0, "plots": plots}  # fmt: skip
+    made = w.call("exp_x", "POST", "/api/lots", json=body)
+    assert made.status_code == 201, made.text
+    return {"lot_id": made.json()["id"]}
+
+
+def _trim(w: World) -> dict[str, Any]:
+    return {"json": {"plots": [w.plots_a[10]["plot_id"]], "reason": "sold to another buyer"}}
+
 
 ENDPOINTS = [
     Endpoint("GET", "/healthz", 200, EVERYONE, public=True),
@@ -121,7 +159,25 @@ ENDPOINTS = [
     Endpoint("GET", "/api/lots/{lot_id}/dds", 200, EXP, params=lambda w: {"lot_id": w.lot_x["id"]}),
     Endpoint("POST", "/api/lots/{lot_id}/overrides", 204, EXP,
              params=lambda w: {"lot_id": w.lot_x["id"]},
-             request=lambda w: {"json": {"plot_id": w.plots_a[0]["plot_id"], "reason": ""}}),
+             request=lambda w: {"json": {"plot_id": _doubtful_in_lot(w),
+                                         "reason": "shade coffee since 2012"}}),
+    Endpoint("GET", "/api/plots/{plot_key}/evidence", 200, MEMBERS,
+             params=lambda w: {"plot_key": _doubtful_key(w)}),
+    Endpoint("POST", "/api/plots/{plot_key}/evidence", 201, MEMBERS,
+             params=lambda w: {"plot_key": _doubtful_key(w)}, request=_photo),
+    Endpoint("GET", "/api/plots/{plot_key}/evidence/{evidence_id}", 200, MEMBERS,
+             params=_evidence_id),
+    Endpoint("GET", "/api/plots/{plot_key}/reviews", 200, MEMBERS,
+             params=lambda w: {"plot_key": _doubtful_key(w)}),
+    Endpoint("POST", "/api/plots/{plot_key}/reviews", 201, MEMBERS,
+             params=lambda w: {"plot_key": _doubtful_key(w)},
+             request=lambda w: {"json": {"action": "proposed",
+                                         "reasons": ["agroforestry_before_2021"]}}),
+    Endpoint("GET", "/api/reviews", 200, MEMBERS),
+    Endpoint("GET", "/api/lots/{lot_id}/conclusion", 200, EXP,
+             params=lambda w: {"lot_id": w.lot_x["id"]}),
+    Endpoint("POST", "/api/lots/{lot_id}/take-out", 200, EXP, params=_lot_to_trim,
+             request=_trim),
     # This world has no EU credentials: filing answers 409 eu_not_configured, after the role
     # check (tests/test_dds_api.py files against the local stand-in of the EU system).
     Endpoint("POST", "/api/lots/{lot_id}/dds", 409, EXP, params=lambda w: {"lot_id": w.lot_x["id"]},

@@ -8,7 +8,6 @@ rasters (as in test_bundle); each test that changes it works on a copy.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image, TiffImagePlugin
 
 from eudr_check.country_risk import RiskLevel, benchmark, country_risk
 from eudr_check.datasets.catalog import load_catalog
@@ -37,6 +35,7 @@ from eudr_check.reviews import (
 from eudr_check.rules import validate
 from eudr_check.store.registry import Registry
 from eudr_check.store.reviews import EvidenceInfo
+from tests.photos import jpeg
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
@@ -231,31 +230,6 @@ def test_decisions_that_make_no_sense_are_refused(reg: Registry, world: World) -
 
 
 # evidence -----------------------------------------------------------------------------------
-
-
-def _rational(value: float) -> TiffImagePlugin.IFDRational:
-    return TiffImagePlugin.IFDRational(round(value * 10000), 10000)
-
-
-def jpeg(lat: float | None = None, lon: float | None = None,
-         taken: str | None = "2026:11:20 09:15:00") -> bytes:  # fmt: skip
-    """A real JPEG made with Pillow, with EXIF date and GPS position in degrees/min/sec."""
-    img = Image.new("RGB", (32, 24), (40, 120, 40))
-    exif = Image.Exif()
-    if taken:
-        exif.get_ifd(0x8769)[36867] = taken
-    if lat is not None and lon is not None:
-        gps = exif.get_ifd(0x8825)
-        for ref_tag, tag, value, refs in ((1, 2, lat, "NS"), (3, 4, lon, "EW")):
-            a = abs(value)
-            d = int(a)
-            m = int((a - d) * 60)
-            s = (a - d - m / 60) * 3600
-            gps[ref_tag] = refs[0] if value >= 0 else refs[1]
-            gps[tag] = (_rational(d), _rational(m), _rational(s))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", exif=exif)
-    return buf.getvalue()
 
 
 def test_exif_date_and_position_are_read_from_a_real_jpeg() -> None:

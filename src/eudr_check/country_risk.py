@@ -92,3 +92,15 @@ def benchmark() -> Benchmark:
 def country_risk(country: str | None) -> CountryRisk | None:
     """The benchmark of one ISO 3166 alpha-2 country (None for none given)."""
     return benchmark().of(country)
+
+
+_ORDER = (RiskLevel.LOW, RiskLevel.STANDARD, RiskLevel.HIGH)
+
+
+def lot_regime(levels: dict[str, str]) -> RiskLevel:
+    """The regime a lot's due diligence follows: its strictest producer country's (standard
+    when no country is known: nothing is simplified on a guess)."""
+    found = [RiskLevel(v) for v in levels.values()]
+    if not found:
+        return RiskLevel.STANDARD
+    return max(found, key=_ORDER.index)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +47,17 @@ class Settings(BaseSettings):
     batch_plots: int = Field(default=5000, gt=0)
     # Web service: largest upload accepted (the request body, multipart overhead included).
     max_upload_mb: float = Field(default=50.0, gt=0)
+    # Web service: largest evidence file (photo or PDF) attached to a plot for its review, and
+    # the distance from the plot beyond which a photo's GPS position is flagged.
+    max_evidence_mb: float = Field(default=20.0, gt=0)
+    evidence_far_km: float = Field(default=1.0, gt=0)
+    # Web service: an optional imagery or base-map tile layer under the plot and review maps
+    # (a URL template with {z}/{x}/{y}, e.g. a licensed satellite mosaic), its attribution,
+    # the name and date recorded on a review made over it. None: no tiles, fully offline.
+    imagery_url: str | None = Field(default=None, pattern=r"^https://[^/\s]+/\S*\{z\}\S*$")
+    imagery_attribution: str = ""
+    imagery_name: str = "imagery"
+    imagery_date: str | None = None
     # Web service: most plots, and most vertices over all plots, one upload may hold.
     max_upload_plots: int = Field(default=250_000, gt=0)
     max_upload_vertices: int = Field(default=25_000_000, gt=0)
@@ -81,6 +93,17 @@ class Settings(BaseSettings):
         if self.max_unzipped_mb is not None:
             return self.max_unzipped_mb
         return UNZIP_FACTOR * self.max_upload_mb
+
+    @property
+    def imagery_host(self) -> str | None:
+        """The imagery server's origin, added to the pages' CSP img-src."""
+        if not self.imagery_url:
+            return None
+        parts = urlsplit(self.imagery_url.replace("{s}", "a"))
+        host = parts.netloc
+        if "{s}" in self.imagery_url:  # Leaflet's subdomains: a., b., c.
+            host = "*." + host.split(".", 1)[1]
+        return f"{parts.scheme}://{host}"
 
 
 def get_settings() -> Settings:

@@ -15,7 +15,7 @@ from eudr_check.api.checks import CheckQueue
 from eudr_check.api.guard import SiteGuard
 from eudr_check.api.limits import BodyLimit
 from eudr_check.api.ratelimit import RateLimiter
-from eudr_check.api.routes import admin, dds, lots, plots, shares, uploads
+from eudr_check.api.routes import admin, dds, lots, plots, reviews, shares, uploads
 from eudr_check.datasets.catalog import load_catalog
 from eudr_check.datasets.sources import DataSources
 from eudr_check.settings import Settings, get_settings
@@ -49,10 +49,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.checks = checks
     app.state.limiter = RateLimiter(registry, settings.rate_limit_per_minute)
     app.state.sign_in_limiter = RateLimiter(registry, settings.failed_auth_per_minute)
-    app.add_middleware(BodyLimit, limit_mb=settings.max_upload_mb)
+    # Multipart overhead on an evidence file is small; one limit covers both kinds of upload.
+    app.add_middleware(
+        BodyLimit, limit_mb=max(settings.max_upload_mb, settings.max_evidence_mb + 1)
+    )
     app.add_middleware(SiteGuard)  # added last: runs first
     errors.install(app)
-    for module in (admin, uploads, plots, shares, lots, dds):
+    for module in (admin, uploads, plots, shares, lots, dds, reviews):
         app.include_router(module.router)
     pages.install(app)  # the web pages and their /static files
 

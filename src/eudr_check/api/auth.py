@@ -118,4 +118,5 @@ def require(*roles: Role) -> Callable[..., Caller]:
 technician = require(Role.TECHNICIAN)
 exporter = require(Role.EXPORTER)
 admin = require(Role.ADMIN)
-member = require(Role.TECHNICIAN, Role.EXPORTER)
+member = require(Role.TECHNICIAN, Role.EXPORTER, Role.REVIEWER)
+decider = require(Role.EXPORTER, Role.REVIEWER)

@@ -22,6 +22,7 @@ from eudr_check.errors import (
     EudrCheckError,
     OptionError,
     PlotFileError,
+    ReviewError,
     StoreError,
     TracesAuthError,
     TracesError,
@@ -87,6 +88,9 @@ def as_api_error(exc: Exception) -> ApiError:
         return ApiError(422, exc.code, exc.text.es, exc.text.en)
     if isinstance(exc, DdsError):
         return ApiError(422, "dds_refused", exc.text.es, exc.text.en)
+    if isinstance(exc, ReviewError):  # a decision or evidence file refused: the user's to fix
+        status = 413 if exc.code == "too_large" else 422  # as for plot uploads
+        return ApiError(status, exc.code, exc.text.es, exc.text.en)
     for kind, status, code, lead in _TABLE:
         if isinstance(exc, kind):
             return ApiError(status, code, f"{lead}: {exc}", str(exc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from eudr_check.api import i18n_reviews
 from eudr_check.i18n import Lang, Text
 
 LANGS = tuple(lang.value for lang in Lang)
@@ -224,8 +225,8 @@ ES: dict[str, str] = {
     "lot.warn_review": "Este lote incluye parcelas que requieren revisión: adjunte la evidencia "
     "de campo.",
     "dds.title": "Declaración de diligencia debida (sistema de información de la UE)",
-    "dds.intro": "Presente la declaración del lote en TRACES. Solo se declaran parcelas libres "
-    "de deforestación, o con una excepción registrada con su motivo.",
+    "dds.intro": "Presente la declaración del lote en TRACES. Solo se presenta un lote de riesgo "
+    "insignificante: cada parcela libre de deforestación o aceptada por una revisión vigente.",
     "dds.activity": "Actividad",
     "dds.country_of_activity": "Estado miembro de la actividad",
     "dds.border_cross_country": "Estado miembro de entrada o salida",
@@ -472,8 +473,8 @@ EN: dict[str, str] = {
     "negligible risk cannot be declared with them.",
     "lot.warn_review": "This lot has plots that need review: attach the field evidence.",
     "dds.title": "Due diligence statement (EU Information System)",
-    "dds.intro": "File the lot's statement in TRACES. Only deforestation-free plots are "
-    "declared, or ones with a recorded override and its reason.",
+    "dds.intro": "File the lot's statement in TRACES. Only a lot at negligible risk is filed: "
+    "every plot deforestation-free or accepted by a current review.",
     "dds.activity": "Activity",
     "dds.country_of_activity": "Member state of the activity",
     "dds.border_cross_country": "Member state of entry or exit",
@@ -516,6 +517,8 @@ EN: dict[str, str] = {
 
 # The catalog as one `Text` per key: the pages render through the same lookup as every
 # other text. Written as two dictionaries above so each language reads as a whole.
+ES.update(i18n_reviews.ES)
+EN.update(i18n_reviews.EN)
 PAGES: dict[str, Text] = {key: Text(ES[key], EN[key]) for key in ES}
 
 

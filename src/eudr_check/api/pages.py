@@ -13,7 +13,15 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from eudr_check.api import auth, i18n, pages_admin, pages_dds, pages_lots, pages_plots
+from eudr_check.api import (
+    auth,
+    i18n,
+    pages_admin,
+    pages_dds,
+    pages_lots,
+    pages_plots,
+    pages_reviews,
+)
 from eudr_check.api.pages_base import (
     PageRoute,
     error_page,
@@ -28,7 +36,12 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 # A signed-in phone stays signed in for a month; revoking the token ends it at once anyway.
 COOKIE_DAYS = 30
-HOME = {Role.TECHNICIAN: "/plots", Role.EXPORTER: "/lots", Role.ADMIN: "/admin"}
+HOME = {
+    Role.TECHNICIAN: "/plots",
+    Role.EXPORTER: "/lots",
+    Role.REVIEWER: "/reviews",
+    Role.ADMIN: "/admin",
+}
 
 
 @router.get("/")
@@ -95,7 +108,7 @@ def language(request: Request, code: str, next: str = "/") -> Response:
     return response
 
 
-for _module in (pages_plots, pages_lots, pages_dds, pages_admin):
+for _module in (pages_plots, pages_lots, pages_dds, pages_admin, pages_reviews):
     router.include_router(_module.router)
 
 

@@ -30,8 +30,7 @@ def _admin_page(request: Request, status: int = 200, **context: Any) -> Response
         orgs=admin.organisations(caller, registry),
         tokens=admin.tokens(caller, registry),
         kinds=list(OrgKind),
-        # Reviewers get their pages with the review routes (issue 13); until then not offered.
-        roles=[r for r in Role if r is not Role.REVIEWER],
+        roles=list(Role),
         **context,
     )
 

@@ -138,7 +138,18 @@ def render(
     page = _env.get_template(template).render(
         lang=lang, caller=caller, here=here(request), path=request.url.path, **context
     )
-    return HTMLResponse(page, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+    security = dict(SECURITY_HEADERS)
+    imagery = _imagery_host(request)
+    if imagery:  # the one outside origin a page may load from: the configured imagery tiles
+        security["Content-Security-Policy"] = CSP.replace(
+            "img-src 'self' data: blob:", f"img-src 'self' data: blob: {imagery}"
+        )
+    return HTMLResponse(page, status_code=status, headers={**security, **(headers or {})})
+
+
+def _imagery_host(request: Request) -> str | None:
+    settings = getattr(request.app.state, "settings", None)
+    return None if settings is None else settings.imagery_host
 
 
 def signed_in(request: Request) -> auth.Caller:

@@ -1,4 +1,4 @@
-"""The lot page's due diligence statement: file it, follow its numbers, record overrides.
+"""The lot page's due diligence statement: file it, follow its numbers, accept a doubtful plot.
 
 Plain forms (no script needed): each posts, does the library call the API route does, and
 comes back to the lot page, with the refusal shown there when there is one."""
@@ -98,4 +98,4 @@ def override_page(
         err = as_api_error(exc)
         return lot_page(request, lot_id, status=err.status,
                         dds_errors=[i18n.pick(lang, err.text.es, err.text.en)])  # fmt: skip
-    return redirect(f"/lots/{lot_id}#lot-items")
+    return redirect(f"/lots/{lot_id}#conclusion")

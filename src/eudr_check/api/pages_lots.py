@@ -9,11 +9,12 @@ from pydantic import ValidationError
 
 from eudr_check.api import deps, i18n, schemas, views
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
-from eudr_check.api.routes import lots
+from eudr_check.api.routes import lots, reviews
 from eudr_check.api.scope import lot_for
 from eudr_check.dds.lifecycle import DEAD
 from eudr_check.dds.model import EU_COUNTRIES
 from eudr_check.errors import ApiError
+from eudr_check.reviews import STATE_TEXT, ReviewState
 from eudr_check.store import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -131,6 +132,7 @@ def lot_page(
     counts = lot.verdicts
     statements = registry.dds_find(lot_id=lot.id)
     live = [s for s in statements if s.status not in DEAD]
+    statuses = registry.lot_statuses(lot.id)
     return render(
         request,
         "lot.html",
@@ -138,7 +140,17 @@ def lot_page(
         lot=lot,
         statements=statements,
         can_file=not live,
-        overrides=registry.overrides(lot.id),
+        conclusion=reviews.lot_conclusion(registry, lot.id),
+        states={x.version_id: x.state.value for x in statuses},
+        state_labels={k.value: v(lang) for k, v in STATE_TEXT.items()},
+        plot_keys={x.version_id: x.plot_key for x in statuses},
+        doubtful=sorted(
+            {
+                x.plot_id
+                for x in statuses
+                if not x.taken_out and x.state in (ReviewState.OPEN, ReviewState.OUTDATED)
+            }
+        ),
         eu_countries=sorted(EU_COUNTRIES),
         dds_errors=dds_errors or [],
         bundle_url=f"/api/lots/{lot.id}/bundle?lang={lang}",

@@ -12,6 +12,7 @@ from shapely.errors import GEOSException
 from eudr_check.api import deps, i18n, views
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
+from eudr_check.api.pages_reviews import review_context
 from eudr_check.api.routes import shares
 from eudr_check.api.scope import plot_for, upload_for
 from eudr_check.intake.countries import countries
@@ -76,7 +77,7 @@ def plots_page(
     org: Annotated[str | None, Query(max_length=12)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    caller = need(signed_in(request), Role.TECHNICIAN, Role.EXPORTER)
+    caller = need(signed_in(request), Role.TECHNICIAN, Role.EXPORTER, Role.REVIEWER)
     registry = deps.registry(request)
     assert caller.organisation_id is not None
     partners = []
@@ -123,10 +124,19 @@ def _geojson(wkt: str | None) -> dict[str, Any] | None:
 
 
 @router.get("/plots/{plot_key}")
-def plot_page(request: Request, plot_key: deps.Id) -> Response:
-    caller = need(signed_in(request), Role.TECHNICIAN, Role.EXPORTER)
+def plot_page_route(request: Request, plot_key: deps.Id, done: str | None = None) -> Response:
+    return plot_page(request, plot_key, done=done)
+
+
+def plot_page(
+    request: Request, plot_key: int, status: int = 200, review_errors: list[str] | None = None,
+    done: str | None = None,
+) -> Response:  # fmt: skip
+    """The plot page; the evidence and review forms come back to it with their refusal."""
+    caller = need(signed_in(request), Role.TECHNICIAN, Role.EXPORTER, Role.REVIEWER)
     registry = deps.registry(request)
-    detail = views.plot_detail(registry, plot_for(registry, caller, plot_key))
+    ref = plot_for(registry, caller, plot_key)
+    detail = views.plot_detail(registry, ref)
     current = next(v for v in detail.versions if v.version_id == detail.version_id)
     features = [
         {"type": "Feature", "geometry": geom, "properties": {"kind": kind}}
@@ -142,6 +152,10 @@ def plot_page(request: Request, plot_key: deps.Id) -> Response:
         history=list(reversed(detail.versions)),
         has_map=detail.verdict is not None and current.geometry is not None,
         shape={"type": "FeatureCollection", "features": features, "verdict": detail.verdict},
+        status=status,
+        review_errors=review_errors or [],
+        done=done if done in ("evidence", "review") else None,
+        **review_context(request, caller, ref),
     )
 
 

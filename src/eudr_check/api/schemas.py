@@ -273,8 +273,9 @@ class DdsOut(BaseModel):
 class NewOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
     plot_id: str = Field(min_length=1, max_length=200, description="The plot's id in the lot.")
-    reason: str = Field(max_length=2000, description="Why it is declared despite its verdict; "
-                        "empty removes the override.")  # fmt: skip
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="Why it is declared despite its verdict (recorded as an "
+                        "accepted review with reason 'other').")  # fmt: skip
 
 
 class DdsVerify(BaseModel):

@@ -1,12 +1,13 @@
 """What a caller may see: technicians their cooperative's things, exporters what cooperatives
-shared with them and their own lots, admins no plots at all. Anything else is 404, the same
+shared with them and their own lots, reviewers the plots of their organisation's kind (a
+cooperative's own, an exporter's shared), admins no plots at all. Anything else is 404, the same
 answer as for something that does not exist, so ids reveal nothing."""
 
 from __future__ import annotations
 
 from eudr_check.api.auth import Caller
 from eudr_check.api.errors import not_found
-from eudr_check.store import LotInfo, PlotRef, Registry, Role, UploadInfo
+from eudr_check.store import LotInfo, OrgKind, PlotRef, Registry, Role, UploadInfo
 
 
 def visible_organisations(registry: Registry, caller: Caller) -> list[int]:
@@ -16,6 +17,10 @@ def visible_organisations(registry: Registry, caller: Caller) -> list[int]:
         return [caller.organisation_id]
     if caller.role is Role.EXPORTER:
         return [o.id for o in registry.partners(caller.organisation_id)]
+    if caller.role is Role.REVIEWER:  # a cooperative's reviewer: its own; an exporter's: shared
+        if caller.organisation_kind is OrgKind.EXPORTER:
+            return [o.id for o in registry.partners(caller.organisation_id)]
+        return [caller.organisation_id]
     return []
 
 

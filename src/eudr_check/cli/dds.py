@@ -302,7 +302,7 @@ def _build_lot(
 ) -> tuple[Any, str, dict[str, Any]]:
     from eudr_check.datasets.catalog import load_catalog
     from eudr_check.datasets.sources import DataSources
-    from eudr_check.dds.lots import build_for_lot
+    from eudr_check.dds.lots import accept_in_lot, build_for_lot
     from eudr_check.reports.bundle import bundle_stem
     from eudr_check.settings import get_settings
     from eudr_check.store.registry import Registry
@@ -315,20 +315,8 @@ def _build_lot(
         info = registry.lot(lot_id)
         if info is None:
             raise DdsError(Text(f"el lote {lot_id} no existe", f"lot {lot_id} does not exist"))
-        if accepted:  # overrides given by plot id are recorded on the lot's versions
-            refs = registry.report_for(info.version_ids).plots
-            by_plot = dict(
-                zip(map(str, refs["plot_id"]), map(int, refs["version_id"]), strict=True)
-            )
-            for pid, reason in accepted.items():
-                if str(pid) not in by_plot:
-                    raise DdsError(
-                        Text(
-                            f"--accept: la parcela {pid} no está en el lote {lot_id}",
-                            f"--accept: plot {pid} is not in lot {lot_id}",
-                        )
-                    )
-                registry.set_override(lot_id, by_plot[str(pid)], reason, "cli")
+        for pid, reason in accepted.items():  # recorded as the exporter's accepting reviews
+            accept_in_lot(registry, info, str(pid), reason, reviewer="cli", role="exporter")
         info, build = build_for_lot(registry, lot_id, sources, **given)
     manifest = {"lot_id": lot_id, "lot_reference": info.reference}
     return build, bundle_stem(info.id, info.reference), manifest
@@ -420,6 +408,7 @@ def submit_cmd(
     lang = language(lang_option)
     with guard(lang):
         from eudr_check.dds.lifecycle import request_plot_ids, submit
+        from eudr_check.dds.lots import conclusion_error
         from eudr_check.dds.request_xml import read_request
 
         found = _requests(paths)
@@ -429,6 +418,10 @@ def submit_cmd(
         registry, client = _open()
         out.print(escape(_T["env"](lang, url=client.dds_url)))
         with registry:
+            for lot_key in sorted({int(n["lot_id"]) for _, _, n in requests if n.get("lot_id")}):
+                lot = registry.lot(lot_key)  # a registry lot is filed only at negligible risk
+                if lot is not None and not (c := registry.lot_conclusion(lot_key)).negligible:
+                    raise conclusion_error(lot, c)
             for f, el, notes in requests:
                 lot_id = notes.get("lot_id")
                 info = None if lot_id is None else registry.lot(int(lot_id))

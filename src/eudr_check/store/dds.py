@@ -1,5 +1,6 @@
 """Due diligence statements in the registry: each submission with its request, every exchange
-with the EU system byte for byte, the numbers it gave, and a lot's per-plot overrides.
+with the EU system byte for byte, and the numbers it gave. (Per-plot overrides, issue 12, are
+now accepting reviews: store/reviews.py; the dds_overrides table is no longer written.)
 A mixin of `Registry`. Nothing is deleted: a withdrawn or rejected statement stays on record.
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eudr_check.errors import StoreError
-from eudr_check.store.schema import DdsExchange, DdsOverride, DdsSubmission, Lot, utcnow
+from eudr_check.store.schema import DdsExchange, DdsSubmission, Lot
 
 SENDING = "SENDING"
 FAILED = "FAILED"
@@ -175,28 +176,6 @@ class DdsRecords:
         with self._read() as s:
             return [ExchangeRow(r.operation, r.address, r.sent_at, r.request, r.http_status,
                                 r.response, r.error) for r in s.scalars(q)]  # fmt: skip
-
-    # overrides ----------------------------------------------------------------------------
-
-    def set_override(self, lot_id: int, version_id: int, reason: str, by: str | None) -> None:
-        """Declare a lot's plot despite its verdict, for this reason (replaces an earlier one;
-        an empty reason removes it)."""
-        reason = reason.strip()
-        with self._write() as s:
-            if s.get(Lot, lot_id) is None:
-                raise StoreError(f"unknown lot {lot_id}")
-            o = DdsOverride
-            s.execute(sa.delete(o).where(o.lot_id == lot_id, o.plot_version_id == version_id))
-            if reason:
-                s.add(DdsOverride(lot_id=lot_id, plot_version_id=version_id, reason=reason,
-                                  created_by=by, created_at=utcnow()))  # fmt: skip
-
-    def overrides(self, lot_id: int) -> dict[int, str]:
-        """plot version id -> the recorded reason to declare it despite its verdict."""
-        o = DdsOverride
-        with self._read() as s:
-            rows = s.execute(select(o.plot_version_id, o.reason).where(o.lot_id == lot_id))
-            return {int(v): str(r) for v, r in rows}
 
 
 def _record(r: DdsSubmission) -> DdsRecord:

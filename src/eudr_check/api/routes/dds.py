@@ -12,7 +12,7 @@ from eudr_check.api.auth import Caller, exporter
 from eudr_check.api.scope import lot_for
 from eudr_check.dds.client import TracesClient
 from eudr_check.dds.lifecycle import refresh, withdraw
-from eudr_check.dds.lots import file_lot
+from eudr_check.dds.lots import accept_in_lot, file_lot
 from eudr_check.dds.model import Activity
 from eudr_check.errors import ApiError
 from eudr_check.store import Registry
@@ -85,17 +85,13 @@ def withdraw_statement(
 
 @router.post("/api/lots/{lot_id}/overrides", status_code=204)
 def set_override(lot_id: deps.Id, body: schemas.NewOverride, caller: Exp, registry: Reg) -> None:
-    """Declare one of the lot's plots despite its verdict, for the reason given (recorded with
-    who gave it); an empty reason removes the override."""
+    """Accept one of the lot's doubtful plots for the reason given: recorded as the exporter's
+    `accepted` review (reason "other", the text as its note) on the plot's current version and
+    result, so it counts for the lot's conclusion and goes stale when they change. A decision
+    is not withdrawn: record another review instead (POST /api/plots/{key}/reviews)."""
     lot = lot_for(registry, caller, lot_id)
-    plots = registry.report_for(lot.version_ids).plots
-    versions = [int(v) for p, v in zip(plots["plot_id"], plots["version_id"], strict=True)
-                if str(p) == body.plot_id]  # fmt: skip
-    if not versions:
-        raise ApiError(422, "not_in_lot", f"La parcela {body.plot_id} no está en este lote.",
-                       f"Plot {body.plot_id} is not in this lot.")  # fmt: skip
-    for version in versions:
-        registry.set_override(lot.id, version, body.reason, caller.name)
+    accept_in_lot(registry, lot, body.plot_id, body.reason, reviewer=caller.name,
+                  role=caller.role.value)  # fmt: skip
 
 
 @router.post("/api/dds/verify", response_model=schemas.DdsVerifyOut)

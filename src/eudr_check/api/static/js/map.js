@@ -1,7 +1,8 @@
-// Plot maps drawn with the vendored Leaflet and no tile layer: nothing is fetched from outside,
-// so the maps work on an offline server. The background is country outlines from the
-// boundaries the service ships (/basemap.geojson). Plots are coloured by verdict, as in the
-// badges.
+// Plot maps drawn with the vendored Leaflet and, by default, no tile layer: nothing is fetched
+// from outside, so the maps work on an offline server. The background is country outlines from
+// the boundaries the service ships (/basemap.geojson). When the service is configured with an
+// imagery layer (EUDR_CHECK_IMAGERY_URL, its host allowed by the page's CSP), the plot page
+// shows it under the plot for reviewers. Plots are coloured by verdict, as in the badges.
 (function () {
   "use strict";
   var COLOURS = {
@@ -40,9 +41,19 @@
     return placeable(g.coordinates);
   }
 
+  function imagery() {
+    var el = document.getElementById("imagery");
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
   function baseMap(div) {
     var map = L.map(div, { zoomSnap: 0.25 });
     L.control.scale({ imperial: false }).addTo(map);
+    var tiles = imagery();
+    if (tiles) {
+      L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: 19 }).addTo(map);
+      div.setAttribute("data-imagery", tiles.name);
+    }
     return map;
   }
 
@@ -139,6 +150,6 @@
     });
     layer.addTo(map);
     fit(map, layer);
-    addBasemap(map, layer.getBounds());
+    if (!imagery()) addBasemap(map, layer.getBounds());
   }
 })();
