@@ -317,3 +317,86 @@ def test_the_country_benchmark_is_shipped_with_its_source() -> None:
     assert country_risk(None) is None
     assert "2025/1093" in benchmark().source
     assert peru.to_dict("en")["regime"].startswith("standard risk: full due diligence")
+
+
+# the bundle ---------------------------------------------------------------------------------
+
+
+def _rezip(src: Path, dst: Path, change: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change.get(info.filename, zin.read(info.filename)))
+    return dst
+
+
+def test_the_bundle_states_the_conclusion_reviews_and_evidence_and_verifies(
+    reg: Registry, world: World, tmp_path: Path
+) -> None:
+    import zipfile
+
+    from eudr_check.reports.bundle import write_bundle
+    from eudr_check.reports.bundle_verify import ProblemKind, verify_bundle
+
+    first, second = _doubtful(world)
+    photo = jpeg(-5.7, -78.8)
+    sniffed = sniff("finca.jpg", photo, 20)
+    reg.add_evidence(world.keys[first], world.coop, "finca.jpg", EvidenceKind.PHOTO, sniffed,
+                     photo, by="tecnico", role="technician")  # fmt: skip
+    _decide(reg, world, first, evidence=[sniffed.sha256], note="sombra desde 2015")
+    sources = DataSources(load_catalog(), DATA)
+    # One doubtful plot still open: the bundle says so (it is evidence, not a filing).
+    path = write_bundle(reg, world.lot, sources, tmp_path / "open", lang="en")
+    doc = json.loads(zipfile.ZipFile(path).read("manifest.json"))
+    assert doc["format"] == "eudr-check-bundle/2"
+    assert doc["conclusion"]["conclusion"] == "not_negligible"
+    assert [b["plot_id"] for b in doc["conclusion"]["blocking"]] == [second]
+    assert verify_bundle(path).ok
+
+    _decide(reg, world, second)
+    paths = [write_bundle(reg, world.lot, sources, tmp_path / d, lang="en", with_evidence=True)
+             for d in ("a", "b")]  # fmt: skip
+    assert paths[0].read_bytes() == paths[1].read_bytes()  # same bytes twice
+    zf = zipfile.ZipFile(paths[0])
+    doc = json.loads(zf.read("manifest.json"))
+    c = doc["conclusion"]
+    assert c["conclusion"] == "negligible" and c["accepted_by_review"] == 2
+    assert c["regime"]["level"] == "standard" and doc["country_risk"]["countries"] == {
+        "PE": "standard"
+    }
+    assert "2025/1093" in doc["country_risk"]["source"]
+    mine = [r for r in doc["reviews"] if r["plot_id"] == first]
+    got = [(r["action"], r["reasons"], r["reviewer"], r["evidence"], r["note"]) for r in mine]
+    want = ("accepted", ["agroforestry_before_2021"], "ana", [sniffed.sha256], "sombra desde 2015")
+    assert got == [want]
+    (ev,) = doc["evidence"]
+    member = f"evidence/{sniffed.sha256}.jpg"
+    assert ev["sha256"] == sniffed.sha256 and ev["member"] == member
+    assert zf.read(member) == photo and doc["files"][member] == sniffed.sha256
+    page = next(n for n in zf.namelist() if n.endswith(".conclusion.html"))
+    html = zf.read(page).decode()
+    assert "Negligible risk" in html and sniffed.sha256 in html and "sombra desde 2015" in html
+    assert verify_bundle(paths[0]).ok
+    without = write_bundle(reg, world.lot, sources, tmp_path / "hashes", lang="en")
+    assert not any(n.startswith("evidence/") for n in zipfile.ZipFile(without).namelist())
+
+    # Tampering shows, even when the manifest's checksums are edited to match.
+    other = jpeg(-5.0, -78.0)
+    files = {**doc["files"], member: hashlib.sha256(other).hexdigest()}
+    swapped = json.dumps({**doc, "files": files}).encode()
+    bad = verify_bundle(_rezip(paths[0], tmp_path / "swap.zip",
+                               {member: other, "manifest.json": swapped}))  # fmt: skip
+    assert [p.kind for p in bad.problems] == [ProblemKind.EVIDENCE_MISMATCH]
+    no_review = json.dumps(
+        {**doc, "reviews": [r for r in doc["reviews"] if r["plot_id"] != second]}
+    )
+    bad = verify_bundle(
+        _rezip(paths[0], tmp_path / "claim.zip", {"manifest.json": no_review.encode()})
+    )
+    assert [(p.kind, p.name) for p in bad.problems] == [
+        (ProblemKind.CONCLUSION_UNSUPPORTED, second)
+    ]
+    no_evidence = json.dumps({**doc, "evidence": []}).encode()
+    bad = verify_bundle(_rezip(paths[0], tmp_path / "cites.zip", {"manifest.json": no_evidence}))
+    assert [p.kind for p in bad.problems] == [ProblemKind.REVIEW_EVIDENCE_UNLISTED]

@@ -56,6 +56,16 @@ def build_cmd(
     ],
     datasets: DataDir = None,
     catalog_file: CatalogFile = None,
+    with_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--with-evidence",
+            help=h(
+                "Incluir los archivos de evidencia (fotos, documentos), no solo sus hashes",
+                "Include the evidence files (photos, documents), not only their hashes",
+            ),
+        ),
+    ] = False,
     lang_option: LangOption = None,
 ) -> None:
     """Write a lot's compliance bundle from the registry at EUDR_CHECK_REGISTRY_URL."""
@@ -73,7 +83,10 @@ def build_cmd(
             load_catalog(catalog_file or settings.catalog), datasets or settings.datasets
         )
         with Registry.open(settings.registry_url) as registry:
-            path = write_bundle(registry, lot_id, sources, out_dir, lang=lang, settings=settings)
+            path = write_bundle(
+                registry, lot_id, sources, out_dir, lang=lang, settings=settings,
+                with_evidence=with_evidence,
+            )  # fmt: skip
     out.print(WRITTEN(lang, path=escape(str(path))))
     # Read back what was written: the bundle an exporter files is one that verifies.
     _report(verify_bundle(path), lang)

@@ -5,9 +5,13 @@ keeps for five years.
                             with its index and the plots left out
     reports/                due-diligence GeoJSON, results CSV, HTML summary, a map per flagged
                             plot, and their own manifest
+    evidence/               (when asked) the evidence files, each named by its SHA-256
     manifest.json           the SHA-256 of every other file, the lot, the datasets and the
                             checksums of the tiles under its plots, thresholds, cut-off, tool
-                            version, and the registry run and fingerprint behind each verdict
+                            version, the registry run and fingerprint behind each verdict, and
+                            risk mitigation: the lot's conclusion and regime, the country
+                            benchmark, every review that counts and the evidence hashes
+    reports/<stem>.conclusion.html  the conclusion, reviews and evidence, for people
 
 The same lot with the same stored results (and language) gives the same bytes: times come from
 the registry, never the clock, and entries are sorted with fixed dates. Only evidence that still
@@ -18,6 +22,7 @@ fingerprint differs from today's), stops the bundle.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
@@ -35,6 +40,12 @@ from eudr_check.engine.record import LotRecord, StatementRef
 from eudr_check.errors import BundleError, StaleResultsError
 from eudr_check.fileio import atomic_path, sha256_file
 from eudr_check.i18n import Lang
+from eudr_check.reports.bundle_review import (
+    conclusion_html,
+    evidence_members,
+    manifest_sections,
+    mitigation,
+)
 from eudr_check.reports.bundle_verify import BUNDLE_FORMAT, MANIFEST_NAME
 from eudr_check.reports.check_reports import ReportSink
 from eudr_check.reports.traces import TracesExport, TracesSink
@@ -66,6 +77,7 @@ def write_bundle(
     *,
     lang: Lang | str = Lang.ES,
     settings: Settings | None = None,
+    with_evidence: bool = False,
 ) -> Path:
     """Write `<out_dir>/lot-<id>-<reference>.zip`; raises BundleError when the lot is unknown or
     a plot has no result that still holds (the engine's freshness check: stored results are
@@ -102,9 +114,20 @@ def write_bundle(
             raise _unready(info, plots, exc) from None
         assert eu.export is not None
         used = [plots.stored[v] for v in sorted(plots.stored)]
-        members = {p.relative_to(work).as_posix(): p for p in work.rglob("*") if p.is_file()}
-        sums = {name: sha256_file(p) for name, p in members.items()}
+        m = mitigation(registry, info)
+        page = conclusion_html(m, info, lang, with_evidence)
+        (work / REPORTS_DIR / f"{stem}.conclusion.html").write_text(page, encoding="utf-8")
+        members: dict[str, Path | bytes] = {
+            p.relative_to(work).as_posix(): p for p in work.rglob("*") if p.is_file()
+        }
+        if with_evidence:
+            members.update(evidence_members(m, registry))
+        sums = {
+            name: sha256_bytes(d) if isinstance(d, bytes) else sha256_file(d)
+            for name, d in members.items()
+        }
         manifest = _manifest(record, info, used, cooperatives, eu.export, max_mb, sums, lang)
+        manifest.update(manifest_sections(m, lang, with_evidence))
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_zip(target, {**members, MANIFEST_NAME: text.encode()}, info.created_at)
     log.info("bundle of lot %s (%s plots) written to %s", lot_id, len(used), target)
@@ -193,6 +216,10 @@ def _manifest(
         ],
         "files": dict(sorted(sums.items())),
     }
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:

@@ -1,5 +1,7 @@
 """Check a compliance bundle years later: every file listed in its manifest, unchanged, and
-nothing else in the zip.
+nothing else in the zip; each evidence file is the one its name's SHA-256 says, every review
+cites evidence the manifest lists, and a "negligible" conclusion rests on the verdicts and
+current accepting reviews the manifest itself records.
 
 Never raises for a bad input: whatever is wrong comes back as problems, each with a message in
 Spanish and English. Nothing is extracted; members are hashed as they are read.
@@ -21,7 +23,7 @@ from eudr_check.fileio import hash_stream
 from eudr_check.i18n import Lang, Text
 
 MANIFEST_NAME = "manifest.json"
-BUNDLE_FORMAT = "eudr-check-bundle/1"
+BUNDLE_FORMAT = "eudr-check-bundle/2"  # /2: risk mitigation (issue 13); /1 still verifies
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DRIVE = re.compile(r"[A-Za-z]:")
 
@@ -37,6 +39,9 @@ class ProblemKind(StrEnum):
     EXTRA_FILE = "extra_file"
     UNSAFE_NAME = "unsafe_name"
     DUPLICATE_NAME = "duplicate_name"
+    EVIDENCE_MISMATCH = "evidence_mismatch"
+    REVIEW_EVIDENCE_UNLISTED = "review_evidence_unlisted"
+    CONCLUSION_UNSUPPORTED = "conclusion_unsupported"
 
 
 # Problems that mean the input is not a bundle one can look into (CLI exit code 2).
@@ -82,6 +87,20 @@ _TEXT: dict[ProblemKind, Text] = {
     ProblemKind.DUPLICATE_NAME: Text(
         "{name} aparece {detail} veces en el zip.",
         "{name} appears {detail} times in the zip.",
+    ),
+    ProblemKind.EVIDENCE_MISMATCH: Text(
+        "{name}: el contenido no es el archivo de evidencia que su nombre (SHA-256) indica.",
+        "{name}: the content is not the evidence file its name (SHA-256) says.",
+    ),
+    ProblemKind.REVIEW_EVIDENCE_UNLISTED: Text(
+        "La revisión {detail} de la parcela {name} cita una evidencia que el manifiesto no lista.",
+        "Review {detail} of plot {name} cites evidence the manifest does not list.",
+    ),
+    ProblemKind.CONCLUSION_UNSUPPORTED: Text(
+        "El manifiesto declara riesgo insignificante, pero la parcela {name} no está libre de "
+        "deforestación ni aceptada por una revisión vigente que el manifiesto registre.",
+        "The manifest states negligible risk, but plot {name} is neither deforestation-free "
+        "nor accepted by a current review the manifest records.",
     ),
 }
 
@@ -150,6 +169,62 @@ def _manifest(zf: zipfile.ZipFile) -> tuple[dict[str, Any] | None, BundleProblem
     return doc, None
 
 
+_EVIDENCE_NAME = re.compile(r"evidence/([0-9a-f]{64})\.(jpg|png|pdf)")
+
+
+def _evidence_problems(
+    zf: zipfile.ZipFile, counts: Counter[str], doc: dict[str, Any]
+) -> list[BundleProblem]:
+    """Evidence members are named by their own SHA-256: a swapped file with an edited
+    manifest still shows."""
+    out = []
+    for name in sorted(n for n in counts if n.startswith("evidence/")):
+        named = _EVIDENCE_NAME.fullmatch(name)
+        try:
+            ok = named is not None and _member_sha256(zf, name) == named.group(1)
+        except _READ_ERRORS:
+            continue  # reported as damaged above when listed, as extra when not
+        if not ok:
+            out.append(_problem(ProblemKind.EVIDENCE_MISMATCH, name))
+    return out
+
+
+def _mitigation_problems(doc: dict[str, Any]) -> list[BundleProblem]:
+    """The manifest's own risk-mitigation record holds together (bundles before format /2
+    have none: nothing to check)."""
+    reviews = doc.get("reviews")
+    if not isinstance(reviews, list):
+        return []
+    out = []
+    listed = {e.get("sha256") for e in doc.get("evidence") or [] if isinstance(e, dict)}
+    for r in reviews:
+        if isinstance(r, dict) and any(h not in listed for h in r.get("evidence") or []):
+            out.append(_problem(ProblemKind.REVIEW_EVIDENCE_UNLISTED, str(r.get("plot_id")),
+                                r.get("id")))  # fmt: skip
+    conclusion = doc.get("conclusion")
+    if not isinstance(conclusion, dict) or conclusion.get("conclusion") != "negligible":
+        return out
+    decided: dict[int, dict[str, Any]] = {}  # version id -> its newest decision in the manifest
+    for r in reviews:
+        if isinstance(r, dict) and r.get("action") in ("accepted", "excluded"):
+            v = r.get("version_id")
+            if isinstance(v, int) and (
+                v not in decided or r.get("id", 0) > decided[v].get("id", 0)
+            ):
+                decided[v] = r
+    for res in doc.get("results") or []:
+        if not isinstance(res, dict) or res.get("verdict") == "deforestation_free":
+            continue
+        d = decided.get(res.get("version_id"))  # type: ignore[arg-type]
+        if (
+            d is None
+            or d.get("action") != "accepted"
+            or d.get("fingerprint") != res.get("fingerprint")
+        ):
+            out.append(_problem(ProblemKind.CONCLUSION_UNSUPPORTED, str(res.get("plot_id"))))
+    return out
+
+
 def verify_bundle(path: Path) -> BundleCheck:
     """Every file the manifest lists is there with its SHA-256, and nothing else is."""
     path = Path(path)
@@ -191,6 +266,8 @@ def verify_bundle(path: Path) -> BundleCheck:
                 checked += 1
         for name in sorted(set(counts) - set(listed) - {MANIFEST_NAME}):
             problems.append(_problem(ProblemKind.EXTRA_FILE, name))
+        problems += _evidence_problems(zf, counts, doc)
+    problems += _mitigation_problems(doc)
     raw = doc.get("lot")
     lot: dict[str, Any] = raw if isinstance(raw, dict) else {}
     lot_id = lot.get("id") if isinstance(lot.get("id"), int) else None

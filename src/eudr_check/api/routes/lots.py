@@ -85,13 +85,14 @@ def lot(lot_id: deps.Id, caller: Exp, registry: Reg) -> schemas.LotDetail:
 
 def bundle_bytes(
     registry: Registry, queue: CheckQueue, sources: DataSources, settings: Settings,
-    lot: LotInfo, lang: Lang,
+    lot: LotInfo, lang: Lang, with_evidence: bool = False,
 ) -> tuple[str, bytes]:  # fmt: skip
     """The lot's bundle (name, bytes). Plots without a current verdict are queued for a
     check and the request is refused until it is done: stale evidence is never bundled."""
     try:
         with tempfile.TemporaryDirectory(prefix="eudr-bundle-") as tmp:
-            path = write_bundle(registry, lot.id, sources, Path(tmp), lang=lang, settings=settings)
+            path = write_bundle(registry, lot.id, sources, Path(tmp), lang=lang, settings=settings,
+                                with_evidence=with_evidence)  # fmt: skip
             return path.name, path.read_bytes()
     except BundleError as exc:
         key = f"lot-{lot.id}"
@@ -118,9 +119,10 @@ def bundle(
     sources: Annotated[DataSources, Depends(deps.sources)],
     settings: Annotated[Settings, Depends(deps.settings)],
     lang: Annotated[Lang, Query()] = Lang.ES,
+    evidence: Annotated[bool, Query(description="Include the evidence files themselves")] = False,
 ) -> Response:
     info = lot_for(registry, caller, lot_id)
-    name, data = bundle_bytes(registry, queue, sources, settings, info, lang)
+    name, data = bundle_bytes(registry, queue, sources, settings, info, lang, evidence)
     return Response(
         data,
         media_type="application/zip",
