@@ -207,9 +207,10 @@ def test_results_csv_opens_with_accents_and_numbers(run: CheckRun, tmp_path: Pat
         "gfw_integrated_alerts_alert_latest",
     ]
     assert frame.columns.tolist() == [
-        "plot_id", "producer_name", "production_place", "commodity", "verdict", "verdict_es",
-        "verdict_en", "area_ha", *hansen, *jrc, *alerts, "reasons_es", "reasons_en",
-        "finding_codes"]  # fmt: skip
+        "plot_id", "producer_name", "production_place", "producer_country", "country_risk",
+        "commodity", "verdict", "verdict_es", "verdict_en", "area_ha", *hansen, *jrc, *alerts,
+        "reasons_es", "reasons_en", "finding_codes"]  # fmt: skip
+    assert set(frame["country_risk"].dropna()) == {"standard"}  # Peru, EU 2025/1093
     for column in ("area_ha", *hansen, "jrc_gfc2020_forest_2020_ha"):
         assert frame[column].dtype == np.float64, column
     by_id = frame.set_index("plot_id")

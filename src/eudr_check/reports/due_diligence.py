@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eudr_check.country_risk import country_risk
 from eudr_check.engine.record import RunRecord, dataset_entry
 from eudr_check.fileio import strict_json
 from eudr_check.findings import Finding, finding_message
@@ -57,6 +58,7 @@ def _properties(rec: PlotRecord) -> dict[str, Any]:
         "plot_id": rec.plot_id,
         "ProducerName": rec.producer_name,
         "ProducerCountry": rec.producer_country,
+        "country_risk": _risk(rec.producer_country),
         "ProductionPlace": rec.production_place,
         "Area": rec.declared_area_ha,
         "commodity": rec.commodity,
@@ -69,6 +71,11 @@ def _properties(rec: PlotRecord) -> dict[str, Any]:
         "stats": strict_json({s.dataset_id: s.to_dict() for s in r.stats}),
         "buffered_point": r.buffered_point,
     }
+
+
+def _risk(country: str | None) -> str | None:
+    found = country_risk(country)
+    return None if found is None else found.level.value
 
 
 class DueDiligenceWriter:

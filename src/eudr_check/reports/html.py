@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote
 
+from eudr_check.country_risk import country_risk
 from eudr_check.datasets.catalog import Role
 from eudr_check.engine.record import RunRecord, StatementRef
 from eudr_check.findings import finding_message
@@ -56,6 +57,9 @@ _T: dict[str, Text] = {
     "producer": Text("Productor", "Producer"),
     "place": Text("Lugar de producción", "Production place"),
     "country": Text("País", "Country"),
+    "risk_low": Text("riesgo bajo (UE 2025/1093)", "low risk (EU 2025/1093)"),
+    "risk_standard": Text("riesgo estándar (UE 2025/1093)", "standard risk (EU 2025/1093)"),
+    "risk_high": Text("riesgo alto (UE 2025/1093)", "high risk (EU 2025/1093)"),
     "commodity": Text("Producto", "Commodity"),
     "area": Text("Área (ha)", "Area (ha)"),
     "declared": Text("Área declarada (ha)", "Declared area (ha)"),
@@ -454,12 +458,20 @@ def _map_legend(run: RunRecord, lang: Lang) -> str:
             f"<p>{escape(_t('map_note', lang))}</p>")  # fmt: skip
 
 
+def _country(code: str | None, lang: Lang) -> str | None:
+    """The producer country with its EU benchmark: "PE · standard risk"."""
+    found = country_risk(code)
+    if found is None:
+        return code
+    return f"{found.country} · {_t('risk_' + found.level.value, lang)}"
+
+
 def _plot_section(rec: PlotRecord, lang: Lang, maps: dict[str, Path], base: Path) -> str:
     r = rec.result
     meta = [
         ("producer", rec.producer_name),
         ("place", rec.production_place),
-        ("country", rec.producer_country),
+        ("country", _country(rec.producer_country, lang)),
         ("commodity", rec.commodity),
         ("declared", _num(rec.declared_area_ha)),
         ("analysed", _num(r.area_ha)),

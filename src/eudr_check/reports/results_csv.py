@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eudr_check.country_risk import country_risk
 from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.i18n import Lang
 from eudr_check.models import DatasetStats
@@ -97,6 +98,8 @@ class ResultsCsvWriter:
                 rec.plot_id,
                 rec.producer_name,
                 rec.production_place,
+                rec.producer_country,
+                _risk(rec.producer_country),
                 rec.commodity,
                 r.verdict.value,
                 verdict_name(r.verdict, Lang.ES),
@@ -138,8 +141,9 @@ class ResultsCsvWriter:
     def finish(self) -> Path:
         self._part.close()
         years = {ds.id: self._years(ds) for ds in self.datasets}
-        header = ["plot_id", "producer_name", "production_place", "commodity", "verdict",
-                  "verdict_es", "verdict_en", "area_ha"]  # fmt: skip
+        header = ["plot_id", "producer_name", "production_place", "producer_country",
+                  "country_risk", "commodity", "verdict", "verdict_es", "verdict_en",
+                  "area_ha"]  # fmt: skip
         for ds in self.datasets:
             header += _dataset_columns(ds, years[ds.id])
         header += ["reasons_es", "reasons_en", "finding_codes"]
@@ -167,3 +171,9 @@ class ResultsCsvWriter:
 
     def discard(self) -> None:
         self._part.close()
+
+
+def _risk(country: str | None) -> str | None:
+    """The EU benchmark of the producer country (Implementing Regulation (EU) 2025/1093)."""
+    found = country_risk(country)
+    return None if found is None else found.level.value
