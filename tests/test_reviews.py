@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -400,3 +401,63 @@ def test_the_bundle_states_the_conclusion_reviews_and_evidence_and_verifies(
     no_evidence = json.dumps({**doc, "evidence": []}).encode()
     bad = verify_bundle(_rezip(paths[0], tmp_path / "cites.zip", {"manifest.json": no_evidence}))
     assert [p.kind for p in bad.problems] == [ProblemKind.REVIEW_EVIDENCE_UNLISTED]
+
+
+# the command line ---------------------------------------------------------------------------
+
+
+def test_the_cli_lists_decides_and_exports_offline(
+    reg: Registry, world: World, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from eudr_check.cli.review import review_app
+
+    env = {"EUDR_CHECK_REGISTRY_URL": reg.engine.url.render_as_string(hide_password=False)}
+
+    def run(*args: object) -> Any:
+        done = CliRunner(env=env).invoke(review_app, [str(a) for a in args])
+        assert done.exception is None or isinstance(done.exception, SystemExit), done.output
+        assert "Traceback" not in done.output
+        return done
+
+    first, second = _doubtful(world)
+    listed = run("list", "--org", world.coop, "--as", world.exporter, "--lang", "en")
+    assert listed.exit_code == 0 and first in listed.output and "to review" in listed.output
+    lot = run("list", "--lot", world.lot, "--lang", "en")
+    assert lot.exit_code == 1 and "Risk not negligible" in lot.output and second in lot.output
+
+    photo = tmp_path / "finca.jpg"
+    photo.write_bytes(jpeg(-5.7, -78.8))
+    done = run("decide", first, "--org", world.coop, "--as", world.exporter, "--action",
+               "accepted", "--reason", "agroforestry_before_2021", "--reviewer", "ana",
+               "--evidence", photo, "--lang", "en")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "accepted (state: accepted)" in " ".join(done.output.split())
+    # Refused before anything is stored: the evidence of a bad decision is not attached.
+    fake = tmp_path / "acta.pdf"
+    fake.write_bytes(b"%PDF-1.4 truncated")
+    bad = run("decide", second, "--org", world.coop, "--as", world.exporter, "--action",
+              "accepted", "--reason", "cleared_after_cutoff", "--reviewer", "ana",
+              "--evidence", fake, "--lang", "en")  # fmt: skip
+    assert bad.exit_code == 2 and "cleared after the cut-off" in " ".join(bad.output.split())
+    assert reg.evidence_list([world.keys[second]]) == []
+    bad = run("decide", "NOPE", "--org", world.coop, "--action", "accepted", "--reason",
+              "other", "--reviewer", "ana", "--lang", "en")  # fmt: skip
+    assert bad.exit_code == 2 and "does not exist" in bad.output
+    run("decide", second, "--org", world.coop, "--as", world.exporter, "--action", "accepted",
+        "--reason", "imagery_confirms_no_clearing", "--reviewer", "ana")  # fmt: skip
+    assert run("list", "--lot", world.lot).exit_code == 0
+
+    out = tmp_path / "lot.json"
+    assert run("export", "--lot", world.lot, "--out", out).exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["conclusion"]["conclusion"] == "negligible"
+    assert {r["plot_id"] for r in doc["reviews"]} == {first, second}
+    assert [e["sha256"] for e in doc["evidence"]] == [
+        hashlib.sha256(photo.read_bytes()).hexdigest()
+    ]
+    table = tmp_path / "reviews.csv"
+    assert run("export", "--org", world.coop, "--out", table, "--format", "csv").exit_code == 0
+    rows = table.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("id,plot_id,version_id") and len(rows) == 3

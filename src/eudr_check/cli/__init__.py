@@ -1,5 +1,5 @@
 """Command line: `eudr-check validate`, `export-traces`, `check`, `datasets`, `bundle`, `dds`,
-`serve`, `admin`.
+`review`, `serve`, `admin`.
 
 A thin shell over the library: parse options, call, print. Exit codes (one mapping for every
 command, `cli.errors`): 0 success (for validate: no errors remain), 1 errors remain in the
@@ -21,6 +21,7 @@ from eudr_check.cli.check import check_cmd
 from eudr_check.cli.common import h, out
 from eudr_check.cli.datasets import datasets_app
 from eudr_check.cli.dds import dds_app
+from eudr_check.cli.review import review_app
 from eudr_check.cli.serve import serve_cmd
 from eudr_check.cli.validate import export_traces_cmd, validate_cmd
 
@@ -56,6 +57,7 @@ app.command(
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(dds_app, name="dds")
+app.add_typer(review_app, name="review")
 app.command(
     "serve",
     help=h(
