@@ -4,7 +4,8 @@
 organisations and tokens come from `eudr-check admin`, and Playwright drives Debian's Chromium
 (scripts/install_chromium.sh; never `playwright install`, which downloads its own browser).
 A technician uploads the sample cooperative and shares it; an exporter makes a lot and
-downloads its compliance bundle, which is then verified. The browser must fetch nothing from
+downloads its compliance bundle, which is then verified; a doubtful plot gets a field photo
+and a review, and its lot turns negligible. The browser must fetch nothing from
 outside: every request is recorded and checked.
 
 Screenshots go to $EUDR_CHECK_SCREENSHOTS (docs/screenshots/ holds the README's copies).
@@ -369,6 +370,13 @@ def _lot_and_bundle(s: Session, tmp_path: Path) -> None:
     assert s.page.inner_text("#lot-verdicts [data-verdict-count=deforestation_free]") == "36"
     assert s.page.get_attribute("#bundle", "href", timeout=1000) is not None
 
+    check = verify_bundle(_download_bundle(s, tmp_path))
+    assert check.ok, check.problems
+
+
+def _download_bundle(s: Session, tmp_path: Path) -> Path:
+    """Click the lot page's bundle link until it downloads (while plots are re-checked the
+    server answers with a message instead), and save the zip."""
     # The bundle: a download, or (while plots are re-checked) the server's message, then again.
     downloads: list[Any] = []
     s.page.on("download", lambda d: downloads.append(d))
@@ -395,8 +403,7 @@ def _lot_and_bundle(s: Session, tmp_path: Path) -> None:
     target = tmp_path / downloads[0].suggested_filename
     downloads[0].save_as(target)
     assert target.suffix == ".zip"
-    check = verify_bundle(target)
-    assert check.ok, check.problems
+    return target
 
 
 def _api(service: Service, method: str, path: str, body: Any = None) -> Any:
@@ -406,6 +413,80 @@ def _api(service: Service, method: str, path: str, body: Any = None) -> Any:
     })  # fmt: skip
     with urllib.request.urlopen(req, timeout=60) as r:  # our own, on 127.0.0.1
         return r.read()
+
+
+def _plots_of(service: Service, verdict: str, commodity: str) -> list[dict[str, Any]]:
+    features = json.loads(SAMPLE.read_text(encoding="utf-8"))["features"]
+    grown = {
+        f["properties"]["plot_id"] for f in features if f["properties"]["commodity"] == commodity
+    }
+    listing = json.loads(_api(service, "GET", f"/api/plots?verdict={verdict}&limit=1000"))
+    return [p for p in listing["items"] if p["plot_id"] in grown]
+
+
+def _review_and_conclude(
+    tech: Session, exporter: Session, service: Service, tmp_path: Path, shots: Path
+) -> None:
+    """Issue 13: a technician attaches a field photo to a needs_review plot and proposes; the
+    exporter accepts it from the review queue; the lot turns negligible; the bundle carries
+    the review and the photo and verifies."""
+    from shapely.geometry import shape
+
+    from tests.photos import jpeg
+
+    doubtful = _plots_of(service, "needs_review", "coffee")[0]
+    free = [p["id"] for p in _plots_of(service, "deforestation_free", "coffee")[:3]]
+    lot = json.loads(_api(service, "POST", "/api/lots", {
+        "reference": "LOTE-2026-016", "commodity": "coffee", "hs_code": "090111",
+        "net_mass_kg": 3400, "plots": [*free, doubtful["id"]],
+    }))  # fmt: skip
+    exporter.go(f"/lots/{lot['id']}")
+    assert exporter.page.get_attribute("#conclusion [data-conclusion]", "data-conclusion") == (
+        "not_negligible")  # fmt: skip
+    assert doubtful["plot_id"] in exporter.page.inner_text("#blocking")
+
+    detail = json.loads(_api(service, "GET", f"/api/plots/{doubtful['id']}"))
+    where = shape(detail["versions"][-1]["geometry"]).representative_point()
+    photo = jpeg(where.y, where.x)
+    tech.go(f"/plots/{doubtful['id']}")
+    tech.page.set_input_files("#evidence-form input[type=file]", files=[
+        {"name": "finca-sombra.jpg", "mimeType": "image/jpeg", "buffer": photo}])  # fmt: skip
+    tech.follow("#evidence-form button[type=submit]")
+    row = tech.page.inner_text("#evidence-files tbody tr")
+    assert "finca-sombra.jpg" in row and "2026-11-20T09:15:00" in row and " 0 m" in row, row
+    assert tech.page.locator("#review-form select[name=action] option").all_inner_texts() == [
+        "proposed"]  # a technician only proposes  # fmt: skip
+    tech.page.check("#review-form input[value=agroforestry_before_2021]")
+    tech.page.fill("#review-form textarea[name=note]", "Café bajo sombra de pacae desde 2012")
+    tech.follow("#review-form button[type=submit]")
+    assert tech.page.get_attribute("#review [data-review]", "data-review") == "open"
+    assert tech.page.locator("#review-history tr[data-action=proposed]").count() == 1
+
+    exporter.follow("header nav a[href='/reviews']")
+    exporter.follow(f"#review-queue tr[data-plot='{doubtful['plot_id']}'] a")
+    exporter.page.select_option("#review-form select[name=action]", "accepted")
+    exporter.page.check("#review-form input[value=agroforestry_before_2021]")
+    exporter.page.check("#review-form input[value=field_visit_confirms]")
+    assert exporter.page.is_checked("#review-form input[name=evidence]")  # the photo, offered
+    exporter.follow("#review-form button[type=submit]")
+    assert exporter.page.get_attribute("#review [data-review]", "data-review") == "accepted"
+    exporter.page.locator("#review").screenshot(path=str(shots / "review.png"))
+
+    exporter.go(f"/lots/{lot['id']}")
+    assert exporter.page.get_attribute("#conclusion [data-conclusion]", "data-conclusion") == (
+        "negligible")  # fmt: skip
+    exporter.page.check("#bundle-with-evidence")
+    target = _download_bundle(exporter, tmp_path / "reviewed")
+    check = verify_bundle(target)
+    assert check.ok, check.problems
+    with zipfile.ZipFile(target) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        sha = manifest["evidence"][0]["sha256"]
+        assert zf.read(f"evidence/{sha}.jpg") == photo
+    assert manifest["conclusion"]["conclusion"] == "negligible"
+    (accepted,) = [r for r in manifest["reviews"] if r["action"] == "accepted"]
+    assert accepted["plot_id"] == doubtful["plot_id"] and accepted["evidence"] == [sha]
+    assert accepted["reviewer"] == "Luis (exportador)"
 
 
 def _file_dds(s: Session, service: Service, eu: TracesDouble, shots: Path) -> None:
@@ -472,3 +553,4 @@ def test_technician_then_exporter(
     _sign_in(exporter, service.tokens["exp"])
     _lot_and_bundle(exporter, tmp_path)
     _file_dds(exporter, service, eu_double, shots)
+    _review_and_conclude(tech, exporter, service, tmp_path, shots)

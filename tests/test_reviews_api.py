@@ -177,3 +177,38 @@ def test_the_queue_lists_what_still_needs_someone(world: World) -> None:
     mine = w.get("tech_b", "/api/reviews").json()  # B sees its own doubtful plots, never A's
     assert {i["organisation_id"] for i in mine} <= {w.orgs["B"]}
     assert w.get("exp_y", "/api/reviews").json() == []
+
+
+def test_an_imagery_layer_from_settings_is_allowed_shown_and_recorded(world: World) -> None:
+    """Off by default (no outside host in the CSP); when set, its host is the one allowed,
+    the plot page carries the layer, and a review made over it records layer and date."""
+    from fastapi.testclient import TestClient
+
+    from eudr_check.api import create_app
+    from tests.api_world import settings
+
+    w = world
+    key = _doubtful(w)[4]["id"]
+    plain = TestClient(w.app)
+    plain.cookies.set("eudr_token", w.secrets["exp_x"])
+    page = plain.get(f"/plots/{key}")
+    assert page.status_code == 200 and 'name="imagery_used"' not in page.text
+    assert "img-src 'self' data: blob:;" in page.headers["content-security-policy"]
+    tiles = "https://{s}.tiles.example.org/mosaic/2020-12/{z}/{x}/{y}.png"
+    conf = settings(w.url, imagery_url=tiles, imagery_name="Mosaico 2020-12",
+                    imagery_date="2020-12", imagery_attribution="© Example")  # fmt: skip
+    with TestClient(create_app(conf)) as client:
+        client.cookies.set("eudr_token", w.secrets["exp_x"])
+        page = client.get(f"/plots/{key}")
+        assert page.status_code == 200
+        assert "img-src 'self' data: blob: https://*.tiles.example.org;" in (
+            page.headers["content-security-policy"])  # fmt: skip
+        assert tiles in page.text and 'name="imagery_used"' in page.text
+        sent = client.post(f"/plots/{key}/reviews", data={
+            "action": "accepted", "reasons": ["imagery_confirms_no_clearing"],
+            "imagery_used": "1"}, follow_redirects=False)  # fmt: skip
+        assert sent.status_code == 303, sent.text
+        bad = client.post(f"/plots/{key}/reviews", data={"action": "accepted"})
+        assert bad.status_code == 422 and "al menos un motivo" in bad.text  # Spanish page
+    got = w.get("exp_x", f"/api/plots/{key}/reviews").json()
+    assert got["decision"]["imagery"] == {"layer": "Mosaico 2020-12", "date": "2020-12"}

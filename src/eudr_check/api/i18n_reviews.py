@@ -72,6 +72,7 @@ ES: dict[str, str] = {
     "lc.accept": "Aceptar con motivo",
     "lc.accept_save": "Aceptar",
     "lc.why": "Por qué",
+    "lot.bundle_evidence": "con los archivos de evidencia (fotos, documentos)",
     "lc.negligible": "riesgo insignificante",
     "lc.not_negligible": "riesgo no insignificante",
 }
@@ -145,6 +146,7 @@ EN: dict[str, str] = {
     "lc.accept": "Accept with a reason",
     "lc.accept_save": "Accept",
     "lc.why": "Why",
+    "lot.bundle_evidence": "with the evidence files (photos, documents)",
     "lc.negligible": "negligible risk",
     "lc.not_negligible": "risk not negligible",
 }

@@ -38,7 +38,9 @@
       if (link.getAttribute("aria-disabled") === "true") return;
       link.setAttribute("aria-disabled", "true");
       say(T["lot.bundle_busy"]);
-      fetch(link.href)
+      // The evidence files themselves only when asked: the hashes are always in the manifest.
+      var withFiles = document.getElementById("bundle-with-evidence");
+      fetch(link.href + (withFiles && withFiles.checked ? "&evidence=true" : ""))
         .then(function (r) {
           if (r.ok) {
             var header = r.headers.get("Content-Disposition") || "";
