@@ -72,7 +72,7 @@ def test_a_photo_is_attached_with_its_exif_position_and_distance(world: World) -
         ("programa.pdf", b"MZ\x90\x00" + b"\x00" * 100, 422, "unsupported_evidence"),
         ("foto.pdf", jpeg(), 422, "extension_mismatch"),
         ("cortada.jpg", jpeg()[:200], 422, "unreadable_image"),
-        ("enorme.jpg", b"\xff\xd8\xff" + b"\x00" * (21 * 1024 * 1024), 413, "too_large"),
+        ("enorme.jpg", b"\xff\xd8\xff" + b"\x00" * (20 * 1024 * 1024 + 4096), 413, "too_large"),
     ],
 )  # fmt: skip
 def test_evidence_uploads_are_sniffed_and_limited(
@@ -212,3 +212,23 @@ def test_an_imagery_layer_from_settings_is_allowed_shown_and_recorded(world: Wor
         assert bad.status_code == 422 and "al menos un motivo" in bad.text  # Spanish page
     got = w.get("exp_x", f"/api/plots/{key}/reviews").json()
     assert got["decision"]["imagery"] == {"layer": "Mosaico 2020-12", "date": "2020-12"}
+
+
+def test_an_evidence_body_over_its_own_cap_is_413_before_it_is_read(world: World) -> None:
+    """The evidence cap, not the plot-upload cap, bounds an evidence request's body."""
+    from fastapi.testclient import TestClient
+
+    from eudr_check.api import create_app
+    from tests.api_world import settings
+
+    w = world
+    key = _doubtful(w)[0]["id"]
+    conf = settings(w.url, max_evidence_mb=0.05, max_upload_mb=50)
+    with TestClient(create_app(conf)) as client:
+        client.headers["Authorization"] = f"Bearer {w.secrets['tech_a']}"
+        huge = b"\xff\xd8\xff" + b"\x00" * (2 * 1024 * 1024)  # over cap + envelope: middleware
+        r = client.post(f"/api/plots/{key}/evidence", files={"file": ("f.jpg", huge)})
+        assert r.status_code == 413 and r.json()["code"] == "too_large"
+        big = b"\xff\xd8\xff" + b"\x00" * (200 * 1024)  # under the envelope: the sniffer's 413
+        r = client.post(f"/api/plots/{key}/evidence", files={"file": ("f.jpg", big)})
+        assert r.status_code == 413 and "f.jpg" in r.json()["message"]["en"]

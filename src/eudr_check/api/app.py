@@ -49,9 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.checks = checks
     app.state.limiter = RateLimiter(registry, settings.rate_limit_per_minute)
     app.state.sign_in_limiter = RateLimiter(registry, settings.failed_auth_per_minute)
-    # Multipart overhead on an evidence file is small; one limit covers both kinds of upload.
     app.add_middleware(
-        BodyLimit, limit_mb=max(settings.max_upload_mb, settings.max_evidence_mb + 1)
+        BodyLimit, limit_mb=settings.max_upload_mb, evidence_mb=settings.max_evidence_mb
     )
     app.add_middleware(SiteGuard)  # added last: runs first
     errors.install(app)

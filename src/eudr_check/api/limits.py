@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,21 +21,31 @@ def _too_large_body(limit_mb: float) -> bytes:
     return json.dumps(body).encode()
 
 
+# Evidence files (a photo, a scanned land title) have their own cap: the body may hold one
+# such file and its multipart envelope, whatever the plot-upload cap is.
+_EVIDENCE_PATH = re.compile(r"^(/api)?/plots/[0-9]+/evidence$")
+_ENVELOPE_MB = 1.0
+
+
 class BodyLimit:
     """Refuses bodies over the limit: by Content-Length at once, else while streaming."""
 
-    def __init__(self, app: ASGIApp, limit_mb: float) -> None:
+    def __init__(self, app: ASGIApp, limit_mb: float, evidence_mb: float | None = None) -> None:
         self.app = app
         self.limit_mb = limit_mb
-        self.limit = int(limit_mb * 1024 * 1024)
+        self.evidence_mb = limit_mb if evidence_mb is None else evidence_mb
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit_mb = self.limit_mb
+        if _EVIDENCE_PATH.match(scope.get("path", "")):
+            limit_mb = self.evidence_mb + _ENVELOPE_MB
+        limit = int(limit_mb * 1024 * 1024)
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await self._refuse(send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._refuse(send, limit_mb)
             return
         seen = 0
         started = over = False
@@ -44,7 +55,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     over = True
                     raise BodyTooLarge
             return message
@@ -62,10 +73,10 @@ class BodyLimit:
         with contextlib.suppress(BodyTooLarge):
             await self.app(scope, counted, tracked)
         if over and not started:
-            await self._refuse(send)
+            await self._refuse(send, limit_mb)
 
-    async def _refuse(self, send: Send) -> None:
-        body = _too_large_body(self.limit_mb)
+    async def _refuse(self, send: Send, limit_mb: float) -> None:
+        body = _too_large_body(limit_mb)
         await send(
             {
                 "type": "http.response.start",
