@@ -140,7 +140,7 @@ def lot_page(
         lot=lot,
         statements=statements,
         can_file=not live,
-        conclusion=reviews.lot_conclusion(registry, lot.id),
+        conclusion=reviews.lot_conclusion(registry, lot.id, statuses),
         states={x.version_id: x.state.value for x in statuses},
         state_labels={k.value: v(lang) for k, v in STATE_TEXT.items()},
         plot_keys={x.version_id: x.plot_key for x in statuses},

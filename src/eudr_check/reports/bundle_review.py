@@ -51,7 +51,7 @@ def mitigation(registry: Registry, info: LotInfo) -> MitigationRecord:
     )
     files = tuple(e for e in registry.evidence_list(keys) if counted(e.organisation_id, e.plot_key))
     return MitigationRecord(
-        registry.lot_conclusion(info.id),
+        registry.lot_conclusion(info.id, statuses),
         events,
         files,
         tuple(registry.lot_exclusions(info.id)),

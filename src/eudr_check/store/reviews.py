@@ -337,15 +337,12 @@ class ReviewRecords:
                 evidence: dict[int, int] = dict.fromkeys(keys, 0)
                 for (pk,) in s.execute(select(Evidence.plot_pk).where(Evidence.plot_pk.in_(keys))):
                     evidence[pk] += 1
-                versions = {
-                    v.id: v
-                    for v in s.scalars(
-                        select(PlotVersion).where(
-                            PlotVersion.id.in_([p.current_version_id for p in chunk])
-                        )
-                    )
-                }
-                results = _results(s, [v.latest_result_id for v in versions.values()])
+                # version id -> its newest result id (columns, not whole rows)
+                q_latest = select(PlotVersion.id, PlotVersion.latest_result_id).where(
+                    PlotVersion.id.in_([p.current_version_id for p in chunk])
+                )
+                latest: dict[int, int | None] = {i: r for i, r in s.execute(q_latest)}  # noqa: C416
+                results = _verdicts(s, latest.values())
                 by_plot: dict[int, list[ReviewEvent]] = {k: [] for k in keys}
                 for e in events:
                     by_plot[e.plot_key].append(e)
@@ -354,13 +351,13 @@ class ReviewRecords:
                         e for e in by_plot[p.id] if e.organisation_id in extra | {p.organisation_id}
                     ]
                     decision = latest_decision(counted)
-                    version = versions[p.current_version_id]  # type: ignore[index]
-                    res = results.get(version.latest_result_id or -1)
-                    if res is None:
+                    vid = p.current_version_id
+                    assert vid is not None
+                    found = results.get(latest.get(vid) or -1)
+                    if found is None:
                         continue
-                    state = review_state(
-                        res.verdict, version.id, res.fingerprint, decision, version.id
-                    )
+                    verdict, fingerprint = found
+                    state = review_state(verdict, vid, fingerprint, decision, vid)
                     if wanted is not None and state not in wanted:
                         continue
                     after = -1 if decision is None else decision.id
@@ -373,8 +370,8 @@ class ReviewRecords:
                             p.plot_id,
                             p.organisation_id,
                             p.current_producer,
-                            version.id,
-                            res.verdict,
+                            vid,
+                            verdict,
                             state,
                             decision,
                             proposals,
@@ -441,7 +438,8 @@ class ReviewRecords:
 
     def lot_statuses(self, lot_id: int) -> list[LotPlotStatus]:
         """Each plot version of the lot with its newest result and the decision that counts
-        (the lot's exporter's or the owning cooperative's)."""
+        (the lot's exporter's or the owning cooperative's). Columns only, never whole rows:
+        a lot of 20,000 plots would otherwise load every geometry and every result's stats."""
         with self._read() as s:
             lot = s.get(Lot, lot_id)
             if lot is None:
@@ -450,49 +448,47 @@ class ReviewRecords:
             out_ids = set(
                 s.scalars(select(LotExclusion.plot_version_id).where(LotExclusion.lot_id == lot_id))
             )
-            rows: list[tuple[PlotVersion, Plot]] = []
+            v, p = PlotVersion, Plot
+            rows: list[Any] = []
             for chunk in _chunks(sorted(ids)):
                 q = (
-                    select(PlotVersion, Plot)
-                    .join(Plot, Plot.id == PlotVersion.plot_pk)
-                    .where(PlotVersion.id.in_(chunk))
-                )
-                rows.extend((v, p) for v, p in s.execute(q))
-            results = _results(s, [v.latest_result_id for v, _ in rows])
-            events = _events(s, [p.id for _, p in rows], None)
-            by_plot: dict[int, list[ReviewEvent]] = {}
-            for e in events:
-                by_plot.setdefault(e.plot_key, []).append(e)
-            statuses = []
-            for v, p in rows:
-                res = results.get(v.latest_result_id or -1)
-                counted = [
-                    e
-                    for e in by_plot.get(p.id, [])
-                    if e.organisation_id in (lot.organisation_id, p.organisation_id)
-                ]
-                # A decision on another version of the plot does not judge this one.
-                decision = latest_decision(e for e in counted if e.version_id == v.id)
-                if decision is None:
-                    decision = latest_decision(counted)
-                statuses.append(
-                    LotPlotStatus(
+                    select(
                         v.id,
+                        v.latest_result_id,
+                        v.producer_country,
                         p.id,
                         p.plot_id,
                         p.organisation_id,
-                        v.producer_country,
-                        None if res is None else res.verdict,
-                        None if res is None else res.fingerprint,
-                        p.current_version_id or v.id,
-                        decision,
-                        v.id in out_ids,
+                        p.current_version_id,
                     )
+                    .join(p, p.id == v.plot_pk)
+                    .where(v.id.in_(chunk))
                 )
+                rows.extend(s.execute(q))
+            results = _verdicts(s, [r[1] for r in rows])
+            by_plot: dict[int, list[ReviewEvent]] = {}
+            for e in _events(s, [r[3] for r in rows], None):
+                by_plot.setdefault(e.plot_key, []).append(e)
+            statuses = []
+            for vid, rid, country, pk, pid, owner, current in rows:
+                verdict, fingerprint = results.get(rid or -1, (None, None))
+                counted = [e for e in by_plot.get(pk, []) if e.organisation_id in
+                           (lot.organisation_id, owner)]  # fmt: skip
+                # A decision on another version of the plot does not judge this one.
+                decision = latest_decision(e for e in counted if e.version_id == vid)
+                if decision is None:
+                    decision = latest_decision(counted)
+                statuses.append(LotPlotStatus(
+                    vid, pk, pid, owner, country, verdict, fingerprint, current or vid,
+                    decision, vid in out_ids,
+                ))  # fmt: skip
             return statuses
 
-    def lot_conclusion(self, lot_id: int) -> LotConclusion:
-        statuses = self.lot_statuses(lot_id)
+    def lot_conclusion(
+        self, lot_id: int, statuses: Sequence[LotPlotStatus] | None = None
+    ) -> LotConclusion:
+        """The lot's conclusion (from `statuses` when the caller has them already)."""
+        statuses = self.lot_statuses(lot_id) if statuses is None else statuses
         bench = benchmark()
         risk = {c: bench.of(c).level.value for c in {x.country for x in statuses if x.country}}  # type: ignore[union-attr]
         return conclude(statuses, risk)
@@ -514,13 +510,14 @@ def _current(s: Session, plot_key: int) -> tuple[Plot, PlotVersion, PlotResultRo
     return plot, version, None if rid is None else s.get(PlotResultRow, rid)
 
 
-def _results(s: Session, ids: Iterable[int | None]) -> dict[int, PlotResultRow]:
+def _verdicts(s: Session, ids: Iterable[int | None]) -> dict[int, tuple[Verdict, str]]:
+    """Result id -> (verdict, fingerprint), for many results at once."""
     wanted = sorted({i for i in ids if i is not None})
-    out: dict[int, PlotResultRow] = {}
+    r = PlotResultRow
+    out: dict[int, tuple[Verdict, str]] = {}
     for chunk in _chunks(wanted):
-        out.update(
-            {r.id: r for r in s.scalars(select(PlotResultRow).where(PlotResultRow.id.in_(chunk)))}
-        )
+        q = select(r.id, r.verdict, r.fingerprint).where(r.id.in_(chunk))
+        out.update({i: (Verdict(v), f) for i, v, f in s.execute(q)})
     return out
 
 

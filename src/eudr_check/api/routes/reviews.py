@@ -8,6 +8,7 @@ caller sees of a plot's reviews is its own organisation's and the cooperative's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
@@ -20,7 +21,7 @@ from eudr_check.api.scope import lot_for, plot_for, visible_organisations
 from eudr_check.errors import ApiError
 from eudr_check.evidence import EXTENSION, EvidenceKind, sniff
 from eudr_check.reasons import Verdict
-from eudr_check.reviews import Action, Imagery, ReviewState, parse_reasons
+from eudr_check.reviews import Action, Imagery, LotPlotStatus, ReviewState, parse_reasons
 from eudr_check.settings import Settings
 from eudr_check.store import Registry, Role
 from eudr_check.store.access import PlotRef
@@ -194,8 +195,10 @@ def queue(
     return [review_views.queue_out(i) for i in items]
 
 
-def lot_conclusion(registry: Registry, lot_id: int) -> rs.ConclusionOut:
-    return review_views.conclusion_out(registry.lot_conclusion(lot_id),
+def lot_conclusion(
+    registry: Registry, lot_id: int, statuses: Sequence[LotPlotStatus] | None = None
+) -> rs.ConclusionOut:
+    return review_views.conclusion_out(registry.lot_conclusion(lot_id, statuses),
                                        registry.lot_exclusions(lot_id))  # fmt: skip
 
 
