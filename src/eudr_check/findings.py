@@ -64,6 +64,11 @@ class Code(StrEnum):
     COUNTRY_INVALID = "country_invalid"
     OUTSIDE_COUNTRY = "outside_country"
     NEAR_BORDER = "near_border"
+    # legality: the plot on protected or titled land (vector layers, legality.py)
+    IN_PROTECTED_AREA = "in_protected_area"
+    ON_INDIGENOUS_LAND = "on_indigenous_land"
+    IN_PRODUCTION_FOREST = "in_production_forest"
+    LEGALITY_NOT_CHECKED = "legality_not_checked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +288,28 @@ MESSAGES: dict[Code, Text] = {
         "The plot lies {distance_km} km outside {country}, near the border (the 1:50m boundaries "
         "are that imprecise).",
     ),
+    Code.IN_PROTECTED_AREA: Text(
+        "{ha} ha ({percent} %) de la parcela están dentro de {name} ({category}{zoning_es}, "
+        "{layer}).{strict_es}",
+        "{ha} ha ({percent} %) of the plot lie inside {name} ({category}{zoning_en}, {layer})."
+        "{strict_en}",
+    ),
+    Code.ON_INDIGENOUS_LAND: Text(
+        "{ha} ha ({percent} %) de la parcela están en tierras de {name} ({category}, {layer}): "
+        "hace falta el registro del consentimiento de la comunidad.",
+        "{ha} ha ({percent} %) of the plot lie on the land of {name} ({category}, {layer}): the "
+        "community's consent record is needed.",
+    ),
+    Code.IN_PRODUCTION_FOREST: Text(
+        "{ha} ha ({percent} %) de la parcela están en el bosque de producción permanente {name} "
+        "({layer}): no es suelo agrícola.",
+        "{ha} ha ({percent} %) of the plot lie in the permanent production forest {name} "
+        "({layer}): it is not farmland.",
+    ),
+    Code.LEGALITY_NOT_CHECKED: Text(
+        "No se comprobó la capa {layer}: {error}",
+        "The {layer} layer was not checked: {error}",
+    ),
 }
 
 
@@ -302,6 +329,20 @@ def _extras(code: Code, params: dict[str, Param]) -> dict[str, Param]:
         else:
             extra["hint_es"] = " Exporte en WGS84 o indique el sistema con --crs."
             extra["hint_en"] = " Export in WGS84 or give the system with --crs."
+    if code is Code.IN_PROTECTED_AREA:
+        zoning = params.get("zoning")
+        extra["zoning_es"] = extra["zoning_en"] = f", {zoning}" if zoning else ""
+        strict = bool(params.get("strict"))
+        extra["strict_es"] = (
+            " Protección estricta: ningún cultivo puede declararse allí."
+            if strict
+            else " Uso permitido solo según su plan de manejo."
+        )
+        extra["strict_en"] = (
+            " Strict protection: no crop there can be declared."
+            if strict
+            else " Use allowed only as its management plan says."
+        )
     if code is Code.COUNTRY_INVALID:
         iso2 = params.get("iso2")
         extra["suggest_es"] = f"; se usa {iso2}" if iso2 else "; use un código ISO de 2 letras"

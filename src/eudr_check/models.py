@@ -28,6 +28,29 @@ PLOT_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class Overlap:
+    """A plot's overlap with one polygon of a vector layer (areas on the WGS84 ellipsoid)."""
+
+    name: str
+    kind: str  # AreaKind
+    category: str | None
+    zoning: str | None
+    strict: bool  # a category where no crop may be
+    area_ha: float
+    share: float  # of the plot's area
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "category": self.category,
+                "zoning": self.zoning, "strict": self.strict, "area_ha": self.area_ha,
+                "share": self.share}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Overlap:
+        return cls(str(d["name"]), str(d["kind"]), d.get("category"), d.get("zoning"),
+                   bool(d.get("strict")), float(d["area_ha"]), float(d["share"]))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class DatasetStats:
     """What one dataset says about one plot. Areas in hectares on the WGS84 ellipsoid."""
 
@@ -43,6 +66,8 @@ class DatasetStats:
     alert_count: int | None = None
     alert_area_ha: float | None = None
     alert_latest: str | None = None  # ISO date of the newest alert after the cut-off
+    overlaps: tuple[Overlap, ...] = ()  # a vector layer's polygons under the plot
+    vector: bool = False  # from a vector layer (legality), not a raster (the verdict)
 
     @property
     def forest_2020_fraction(self) -> float | None:
@@ -65,6 +90,12 @@ class DatasetStats:
             "alert_count": self.alert_count,
             "alert_area_ha": self.alert_area_ha,
             "alert_latest": self.alert_latest,
+            # Only vector layers have overlaps: raster datasets' stored stats stay as they were.
+            **(
+                {"vector": True, "overlaps": [o.to_dict() for o in self.overlaps]}
+                if self.vector
+                else {}
+            ),
         }
 
     @classmethod
@@ -82,6 +113,8 @@ class DatasetStats:
             alert_count=d.get("alert_count"),
             alert_area_ha=d.get("alert_area_ha"),
             alert_latest=d.get("alert_latest"),
+            overlaps=tuple(Overlap.from_dict(o) for o in d.get("overlaps", ())),
+            vector=bool(d.get("vector", False)),
         )
 
 

@@ -12,7 +12,7 @@ from shapely.errors import GEOSException
 from eudr_check.api import deps, i18n, views
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
-from eudr_check.api.pages_reviews import review_context
+from eudr_check.api.review_context import review_context
 from eudr_check.api.routes import shares
 from eudr_check.api.scope import plot_for, upload_for
 from eudr_check.intake.countries import countries

@@ -4,25 +4,24 @@ lot's conclusion with its take-out form. They call the same helpers as the JSON 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 
 from eudr_check.api import deps, i18n, review_views
 from eudr_check.api import schemas_reviews as rs
-from eudr_check.api.auth import Caller
 from eudr_check.api.errors import as_api_error
 from eudr_check.api.pages_base import PageRoute, need, redirect, render, signed_in
+from eudr_check.api.pages_plots import plot_page
 from eudr_check.api.routes import reviews
 from eudr_check.api.routes.uploads import safe_name
 from eudr_check.api.scope import plot_for, visible_organisations
 from eudr_check.errors import EudrCheckError
-from eudr_check.evidence import KIND_TEXT, EvidenceKind
+from eudr_check.evidence import EvidenceKind
 from eudr_check.reasons import Verdict
-from eudr_check.reviews import REASON_TEXT, STATE_TEXT, ReasonCode, ReviewState
+from eudr_check.reviews import STATE_TEXT, ReviewState
 from eudr_check.store import Role
-from eudr_check.store.access import PlotRef
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MEMBERS = (Role.TECHNICIAN, Role.EXPORTER, Role.REVIEWER)
@@ -30,30 +29,7 @@ QUEUE_STATES = ("open", "outdated", "accepted", "excluded")
 QUEUE_VERDICTS = ("needs_review", "undetermined", "deforestation_detected")
 
 
-def review_context(request: Request, caller: Caller, ref: PlotRef) -> dict[str, Any]:
-    """What the plot page shows of evidence and reviews, and what its forms offer."""
-    settings = deps.settings(request)
-    registry = deps.registry(request)
-    lang = i18n.lang_of(request)
-    state = reviews.plot_reviews(registry, caller, ref, settings.evidence_far_km)
-    imagery = None
-    if settings.imagery_url:
-        imagery = {"url": settings.imagery_url, "attribution": settings.imagery_attribution,
-                   "name": settings.imagery_name, "date": settings.imagery_date}  # fmt: skip
-    return {
-        "review": state,
-        "can_decide": caller.role in reviews.DECIDERS,
-        "reviewable": state.state not in (ReviewState.NOT_NEEDED.value,) and state.verdict,
-        "reason_codes": [(r.value, REASON_TEXT[r](lang)) for r in ReasonCode],
-        "evidence_kinds": [(k.value, KIND_TEXT[k](lang)) for k in EvidenceKind],
-        "max_evidence_mb": f"{settings.max_evidence_mb:g}",
-        "imagery": imagery,
-    }
-
-
 def _plot_page(request: Request, plot_key: int, status: int, errors: list[str]) -> Response:
-    from eudr_check.api.pages_plots import plot_page
-
     return plot_page(request, plot_key, status=status, review_errors=errors)
 
 

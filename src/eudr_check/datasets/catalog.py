@@ -72,11 +72,61 @@ class Dataset(BaseModel):
         return self.layers[layer].file.format(version=self.version, tile=tile)
 
 
+class AreaKind(StrEnum):
+    """What a vector layer's polygons are, for the legality findings."""
+
+    PROTECTED_AREA = "protected_area"
+    BUFFER_ZONE = "buffer_zone"
+    INDIGENOUS_LAND = "indigenous_land"
+    PRODUCTION_FOREST = "production_forest"
+
+
+class VectorFields(BaseModel):
+    """Which attribute of the layer holds what (names as the producer writes them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    category: str | None = None
+    zoning: str | None = None
+    id: str | None = None
+
+
+class VectorDataset(BaseModel):
+    """A layer of polygons (protected areas, territories) read whole with pyogrio, indexed once
+    and intersected exactly with each plot on the ellipsoid."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    version: str
+    kind: AreaKind
+    file: str  # {data_dir}/... ; GeoPackage, Shapefile (or a zip of one), GeoJSON
+    layer: str | None = None  # in a multi-layer file (GeoPackage, WDPA's gdb)
+    fields: VectorFields
+    # Category values (as in `fields.category`, compared without case or accents) that make an
+    # overlap an error rather than a warning: strict protection, where no crop may be.
+    strict_categories: tuple[str, ...] = ()
+    # Category values to leave out (WDPA: proposed areas, marine-only ones, ...).
+    skip_categories: tuple[str, ...] = ()
+    source: str | None = None  # an ArcGIS REST layer URL (…/MapServer/0) or a file URL
+    licence: str
+    attribution: str
+    enabled: bool = True
+
+    def path(self, data_dir: Path) -> Path:
+        return Path(self.file.format(data_dir=data_dir, version=self.version))
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     cutoff_date: dt.date
     datasets: list[Dataset]
     verdict: VerdictPolicy = VerdictPolicy()
+    vector_layers: list[VectorDataset] = Field(default_factory=list)
+
+    @property
+    def enabled_vectors(self) -> list[VectorDataset]:
+        return [v for v in self.vector_layers if v.enabled]
 
     @field_validator("datasets")
     @classmethod

@@ -37,6 +37,10 @@ def _state(where: TileLocation) -> str:
     return sha256_file_cached(p) if p.is_file() else "missing"
 
 
+def _vector_state(path: Path) -> str:
+    return sha256_file_cached(path) if path.is_file() else "missing"
+
+
 def fingerprints(tasks: Sequence[PlotTask], sources: DataSources) -> list[str]:
     """One fingerprint per task, in order."""
     catalog = sources.catalog
@@ -48,6 +52,13 @@ def fingerprints(tasks: Sequence[PlotTask], sources: DataSources) -> list[str]:
             for d in catalog.enabled
         ],
     }
+    if catalog.enabled_vectors:  # a new download of a layer re-checks every plot
+        base["vector_layers"] = [
+            {"id": v.id, "version": v.version, "fields": v.fields.model_dump(),
+             "strict": list(v.strict_categories), "skip": list(v.skip_categories),
+             "file": _vector_state(v.path(sources.data_dir))}
+            for v in catalog.enabled_vectors
+        ]  # fmt: skip
     states: dict[TileKey, str] = {}
     out = []
     for task in tasks:

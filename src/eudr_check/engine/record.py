@@ -45,7 +45,8 @@ def file_records(files: Iterable[tuple[str, str, str]]) -> tuple[FileRecord, ...
     records = []
     for dataset_id, layer, path in sorted(set(files)):
         name = Path(path).name
-        tile = name.rsplit("_", 2)[-2] + "_" + name.rsplit("_", 1)[-1].removesuffix(".tif")
+        parts = name.removesuffix(".tif").rsplit("_", 2)
+        tile = "_".join(parts[-2:]) if name.endswith(".tif") and len(parts) == 3 else ""
         remote = path.startswith("/vsi")
         records.append(
             FileRecord(dataset_id, layer, tile, name, None if remote else sha256_file_cached(path))
@@ -203,6 +204,30 @@ class RunRecord:
             ],
             # In the catalog but not read in this run (disabled, or --datasets-only).
             "datasets_not_read": [d.id for d in self.catalog.datasets if not d.enabled],
+            # Protected areas and territories: legality findings, never the verdict.
+            **(
+                {
+                    "vector_layers": [
+                        {
+                            "id": v.id,
+                            "title": v.title,
+                            "version": v.version,
+                            "kind": v.kind.value,
+                            "licence": v.licence,
+                            "attribution": v.attribution,
+                            "read": v.id in used,
+                            "files": [
+                                {"name": f.name, "sha256": f.sha256}
+                                for f in self.files
+                                if f.dataset_id == v.id
+                            ],
+                        }
+                        for v in self.catalog.enabled_vectors
+                    ]
+                }
+                if self.catalog.enabled_vectors
+                else {}
+            ),
             "plots": self.plots,
             "verdicts": self.verdicts,
         }

@@ -19,6 +19,7 @@ from eudr_check.analysis import analyse_group
 from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.reader import open_files
 from eudr_check.datasets.sources import DataSources
+from eudr_check.datasets.vector import geodesic_area_ha, overlap_stats
 from eudr_check.engine.plan import Chunk, PlotTask, plan, spatial_chunks
 from eudr_check.engine.record import Files
 from eudr_check.engine.sinks import UnitExtra
@@ -70,14 +71,23 @@ def check_chunk(chunk: Sequence[PlotTask], sources: DataSources) -> tuple[list[P
     group = analyse_group(shapes, catalog, sources.data_dir)
     optional = [d.id for d in catalog.enabled if d.optional]
     areas = shapely.area(to_equal_area(np.array(shapes, dtype=object))) / 10_000
+    # Vector layers (protected areas, territories) answer legality, not deforestation: their
+    # overlaps are kept beside the rasters' stats and never move the verdict.
+    geodesic = [geodesic_area_ha(s) for s in shapes]
+    legal = [overlap_stats(v, sources.data_dir, shapes, geodesic) for v in catalog.enabled_vectors]
     results = []
-    for task, stats, area in zip(chunk, group.stats, areas.tolist(), strict=True):
+    for i, (task, stats, area) in enumerate(zip(chunk, group.stats, areas.tolist(), strict=True)):
         verdict, reasons = decide(
             stats, catalog.verdict, optional=optional, point_buffer_ha=task.buffered_ha
         )
         buffered = task.buffered_ha is not None
-        results.append(PlotResult(task.plot_id, verdict, reasons, tuple(stats), area, buffered))
+        every = (*stats, *(layer[i] for layer in legal))
+        results.append(PlotResult(task.plot_id, verdict, reasons, every, area, buffered))
     files = {(d, layer, p) for (d, layer), paths in group.opened.items() for p in paths}
+    for v in catalog.enabled_vectors:
+        path = v.path(sources.data_dir)
+        if path.is_file():
+            files.add((v.id, "polygons", str(path)))
     return results, files
 
 

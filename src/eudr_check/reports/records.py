@@ -11,6 +11,7 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.findings import Finding
+from eudr_check.legality import legality_findings
 from eudr_check.models import PlotResult
 from eudr_check.rules import ValidationReport
 
@@ -67,6 +68,9 @@ def plot_records(
         if str(row.plot_id) != result.plot_id:
             raise ValueError(f"row {i}: result for {result.plot_id!r}, plot is {row.plot_id!r}")
         geom = row.geometry if isinstance(row.geometry, BaseGeometry) else None
+        source = (str(row.source_file), _index(row.source_index))
+        own = tuple(by_row.get(source, ()))
+        legal = legality_findings(result.stats, result.plot_id, *source)
         records.append(
             PlotRecord(
                 index=first_row + i,
@@ -78,7 +82,7 @@ def plot_records(
                 commodity=_text(row.commodity),
                 geometry=None if geom is None or geom.is_empty else geom,
                 result=result,
-                findings=tuple(by_row.get((str(row.source_file), _index(row.source_index)), ())),
+                findings=own + tuple(legal),
             )
         )
     return records

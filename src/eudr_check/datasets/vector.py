@@ -1,0 +1,134 @@
+"""Vector layers (protected areas, buffer zones, indigenous and community lands, production
+forests): read whole with pyogrio, indexed once per process, intersected exactly with plots.
+
+Overlap areas are measured on the WGS84 ellipsoid (pyproj's geodesic polygon area), like every
+other area of the check. A layer is small (Peru's SERNANP areas: a few thousand polygons), so
+one STRtree per file and process is cheap; a changed file (size or time) is read again.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from eudr_check.datasets.catalog import VectorDataset
+from eudr_check.errors import ConfigError
+from eudr_check.models import DatasetStats, Overlap
+
+_GEOD = pyproj.Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    name: str
+    category: str | None
+    zoning: str | None
+    strict: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedLayer:
+    geoms: np.ndarray  # of shapely geometries, EPSG:4326
+    areas: tuple[Area, ...]
+    tree: shapely.STRtree
+
+
+def _plain(text: object) -> str:
+    """Lower case without accents: 'Parque Nacional' == 'PARQUE NACIONAL' == 'parque nacional'."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+def geodesic_area_ha(geom: BaseGeometry) -> float:
+    if geom.is_empty:
+        return 0.0
+    area, _ = _GEOD.geometry_area_perimeter(geom)
+    return abs(float(area)) / 10_000.0
+
+
+def _read(vd: VectorDataset, path: Path) -> IndexedLayer:
+    import pyogrio
+
+    target = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        frame = pyogrio.read_dataframe(target, layer=vd.layer)
+    except Exception as exc:  # pyogrio raises its own DataSourceError, DataLayerError, ...
+        raise ConfigError(f"{vd.id}: cannot read {path.name}: {exc}") from None
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    f = vd.fields
+    missing = [c for c in (f.name, f.category, f.zoning) if c and c not in frame.columns]
+    if missing:
+        known = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise ConfigError(f"{vd.id}: {path.name} has no field {missing[0]!r} (it has: {known})")
+    strict = {_plain(c) for c in vd.strict_categories}
+    skip = {_plain(c) for c in vd.skip_categories}
+    geoms: list[BaseGeometry] = []
+    areas: list[Area] = []
+    for row in frame.itertuples(index=False):
+        geom = row.geometry
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue  # WDPA's point records have no boundary to intersect
+        category = None if f.category is None else getattr(row, f.category)
+        category = None if category is None or str(category) == "nan" else str(category)
+        if category is not None and _plain(category) in skip:
+            continue
+        zoning = None if f.zoning is None else getattr(row, f.zoning)
+        zoning = None if zoning is None or str(zoning) == "nan" else str(zoning)
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        geoms.append(geom)
+        areas.append(Area(str(getattr(row, f.name)), category, zoning,
+                          category is not None and _plain(category) in strict))  # fmt: skip
+    array = np.array(geoms, dtype=object)
+    return IndexedLayer(array, tuple(areas), shapely.STRtree(array))
+
+
+@lru_cache(maxsize=16)
+def _cached(vd: VectorDataset, path: str, size: int, mtime_ns: int) -> IndexedLayer:
+    return _read(vd, Path(path))
+
+
+def indexed(vd: VectorDataset, data_dir: Path) -> IndexedLayer:
+    path = vd.path(data_dir)
+    try:
+        st = path.stat()
+    except OSError:
+        raise ConfigError(f"{vd.id}: {path} is missing (eudr-check datasets download)") from None
+    return _cached(vd, str(path), st.st_size, st.st_mtime_ns)
+
+
+def overlap_stats(
+    vd: VectorDataset, data_dir: Path, shapes: list[BaseGeometry], plot_areas_ha: list[float]
+) -> list[DatasetStats]:
+    """Per plot: every polygon of the layer it overlaps, with the overlap's area and share.
+    A layer that cannot be read gives each plot the error (the report says it was not checked)."""
+    try:
+        layer = indexed(vd, data_dir)
+    except ConfigError as exc:
+        return [DatasetStats(vd.id, vd.version, a, 1.0, error=exc.message("en"), vector=True)
+                for a in plot_areas_ha]  # fmt: skip
+    found: list[list[Overlap]] = [[] for _ in shapes]
+    if len(layer.areas) and shapes:
+        plots, polys = layer.tree.query(np.array(shapes, dtype=object), predicate="intersects")
+        for i, j in zip(plots.tolist(), polys.tolist(), strict=True):
+            inter = shapely.intersection(shapes[i], layer.geoms[j])
+            ha = geodesic_area_ha(inter)
+            if ha <= 0:
+                continue  # touching at an edge is not being inside
+            a = layer.areas[j]
+            share = min(1.0, ha / plot_areas_ha[i]) if plot_areas_ha[i] > 0 else 0.0
+            found[i].append(Overlap(a.name, vd.kind.value, a.category, a.zoning, a.strict,
+                                    round(ha, 4), round(share, 4)))  # fmt: skip
+    return [
+        DatasetStats(vd.id, vd.version, area, 0.0, vector=True,
+                     overlaps=tuple(sorted(o, key=lambda x: (-x.area_ha, x.name))))
+        for o, area in zip(found, plot_areas_ha, strict=True)
+    ]  # fmt: skip
