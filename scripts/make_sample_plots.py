@@ -1011,6 +1011,13 @@ def write_readme(plots: list[Plot], utm_ids: list[str]) -> None:
         points=sum(p.shape.geom_type == "Point" for p in good),
         problems="\n".join(rows),
     )
+    # The indicators and legality table is written by scripts/sample_indicator_table.py from
+    # a check of these plots: kept as it is when the rest of the README is written again.
+    old = (OUT / "README.md").read_text(encoding="utf-8") if (OUT / "README.md").exists() else ""
+    begin, end = "<!-- indicators:begin -->", "<!-- indicators:end -->"
+    if begin in old and end in old:
+        block = old[old.index(begin) : old.index(end) + len(end)]
+        text = text.replace("## Credits", block + "\n\n## Credits", 1)
     (OUT / "README.md").write_text(text, encoding="utf-8")
 
 

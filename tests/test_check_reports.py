@@ -209,7 +209,12 @@ def test_results_csv_opens_with_accents_and_numbers(run: CheckRun, tmp_path: Pat
     assert frame.columns.tolist() == [
         "plot_id", "producer_name", "production_place", "producer_country", "country_risk",
         "commodity", "verdict", "verdict_es", "verdict_en", "area_ha", *hansen, *jrc, *alerts,
-        "reasons_es", "reasons_en", "finding_codes"]  # fmt: skip
+        "ind_01_treecover", "ind_02_commodities", "ind_03_disturbance_before_2020",
+        "ind_04_disturbance_after_2020", "risk_pcrop", "reasons_es", "reasons_en",
+        "finding_codes"]  # fmt: skip
+    analysed = frame[frame["risk_pcrop"].notna()]
+    assert set(analysed["ind_01_treecover"]) <= {"yes", "no", "unknown"} and len(analysed) == 4
+    assert set(analysed["risk_pcrop"]) <= {"low", "more_info_needed", "high", "undetermined"}
     assert set(frame["country_risk"].dropna()) == {"standard"}  # Peru, EU 2025/1093
     for column in ("area_ha", *hansen, "jrc_gfc2020_forest_2020_ha"):
         assert frame[column].dtype == np.float64, column

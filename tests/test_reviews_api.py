@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import shapely
+from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
 from tests.api_world import BACKENDS, World, world_fixture
@@ -232,3 +233,19 @@ def test_an_evidence_body_over_its_own_cap_is_413_before_it_is_read(world: World
         big = b"\xff\xd8\xff" + b"\x00" * (200 * 1024)  # under the envelope: the sniffer's 413
         r = client.post(f"/api/plots/{key}/evidence", files={"file": ("f.jpg", big)})
         assert r.status_code == 413 and "f.jpg" in r.json()["message"]["en"]
+
+
+def test_the_plot_detail_carries_whisp_indicators_and_legality(world: World) -> None:
+    """Issue 14 through the API: the sample's synthetic national park lies over JAE-019."""
+    w = world
+    key = next(p["id"] for p in w.plots_a if p["plot_id"] == "JAE-019")
+    detail = w.get("exp_x", f"/api/plots/{key}").json()
+    assert set(detail["indicators"]) == {"ind_01_treecover", "ind_02_commodities",
+                                         "ind_03_disturbance_before_2020",
+                                         "ind_04_disturbance_after_2020", "risk_pcrop"}  # fmt: skip
+    (park,) = [f for f in detail["legality"] if f["code"] == "in_protected_area"]
+    assert park["severity"] == "error" and "Parque Nacional de Muestra" in park["message"]["en"]
+    page = TestClient(w.app)
+    page.cookies.set("eudr_token", w.secrets["exp_x"])
+    html = page.get(f"/plots/{key}").text
+    assert 'id="whisp"' in html and "Parque Nacional de Muestra" in html

@@ -87,7 +87,8 @@ def test_every_reason_reads_in_both_languages() -> None:
     from eudr_check.reasons import ReasonItem
 
     params = {"codes": "x", "tiles": "t", "error": "e", "percent": 1, "limit": 5, "ha": 1,
-              "years": "2022", "count": 1, "latest": "2024-01-01"}  # fmt: skip
+              "years": "2022", "count": 1, "latest": "2024-01-01", "map": "jrc_tmf",
+              "why": "commodity_2020", "map_percent": 12}  # fmt: skip
     for code in Reason:
         item = ReasonItem(code, "hansen_gfc", tuple(params.items()))
         es, en = reason_message(item, "es"), reason_message(item, "en")

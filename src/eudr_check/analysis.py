@@ -6,6 +6,7 @@ window, and the true cell areas of its rows. I/O is limited to `read_window`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,11 +143,7 @@ def _with_tile_problems(
     errors = sorted({m for w in windows.values() for t, m in w.errors.items() if t in needed})
     if not missing and not errors:
         return s
-    return DatasetStats(
-        s.dataset_id, s.version, s.plot_area_ha, s.nodata_fraction, tuple(missing),
-        "; ".join(errors) or None, s.forest_2020_ha, s.loss_after_cutoff_ha, s.loss_by_year,
-        s.alert_count, s.alert_area_ha, s.alert_latest,
-    )  # fmt: skip
+    return dataclasses.replace(s, missing_tiles=tuple(missing), error="; ".join(errors) or None)
 
 
 def _dataset_stats(
@@ -167,6 +164,8 @@ def _dataset_stats(
         return _forest_2020(ds, windows["forest"], loss_source[src_id][1], shapes, catalog)
     if ds.role is Role.ALERTS:
         return _alerts(ds, windows["alerts"], shapes, catalog.cutoff_date)
+    if ds.role is Role.TMF:
+        return _tmf(ds, windows, shapes, catalog.cutoff_date.year)
     raise ConfigError(f"dataset {ds.id}: role {ds.role.value} is not supported yet; disable it")
 
 
@@ -189,7 +188,11 @@ def _forest_loss(
     forest2000 = (tcv >= threshold) & ~nd
     lost_before = (lyv >= 1) & (lyv < first_code)
     after = forest2000 & (lyv >= first_code)
-    return _loss_stats(ds, cells, nd, forest2000 & ~lost_before, after, lyv, base)
+    stats = _loss_stats(ds, cells, nd, forest2000 & ~lost_before, after, lyv, base)
+    # Disturbance up to the cut-off (Whisp's indicator 3): any loss pixel, whatever its cover.
+    before = cells.total(lost_before & ~nd)
+    return [dataclasses.replace(s, loss_before_cutoff_ha=_ha(float(before[i])))
+            for i, s in enumerate(stats)]  # fmt: skip
 
 
 def _forest_2020(
@@ -254,6 +257,38 @@ def _loss_stats(
             loss_by_year=tuple((base + code, _ha(m2)) for code, m2 in years[i]),
         )
         for i in range(cells.n)
+    ]  # fmt: skip
+
+
+def _tmf(
+    ds: Dataset, windows: dict[str, RasterWindow], shapes: list[shapely.Geometry], cutoff_year: int
+) -> list[DatasetStats]:
+    """JRC TMF: deforestation after the cut-off (its year), any deforestation or degradation up
+    to the cut-off (a disturbance), and the transition map's plantation classes not deforested
+    since (a commodity in 2020, as Whisp's TMF_plant). TMF maps no "forest 2020" of its own
+    here: the forest maps answer that."""
+    dyw, dgw, trw = (
+        windows["deforestation_year"],
+        windows["degradation_year"],
+        windows["transition"],
+    )
+    cells = _cells(dyw, shapes)
+    r, c = cells.rows, cells.cols
+    dy = dyw.data[r, c].astype(np.int64)
+    dg = dgw.data[r, c].astype(np.int64)
+    tr = trw.data[r, c].astype(np.int64)
+    nd = dyw.outside[r, c] | dgw.outside[r, c] | trw.outside[r, c]
+    first = int(ds.encoding.get("first_year", 1982))
+    plantations = [int(v) for v in ds.encoding.get("plantation_classes", [81, 82, 83, 84, 85, 86])]
+    after = (dy > cutoff_year) & ~nd
+    before = (((dy >= first) & (dy <= cutoff_year)) | ((dg >= first) & (dg <= cutoff_year))) & ~nd
+    planted = np.isin(tr, plantations) & ~after & ~nd
+    stats = _loss_stats(ds, cells, nd, np.zeros_like(nd), after, dy, 0)
+    before_m2, planted_m2 = cells.total(before), cells.total(planted)
+    return [
+        dataclasses.replace(s, forest_2020_ha=None, loss_before_cutoff_ha=_ha(float(before_m2[i])),
+                            commodity_2020_ha=_ha(float(planted_m2[i])))
+        for i, s in enumerate(stats)
     ]  # fmt: skip
 
 

@@ -331,7 +331,10 @@ def _extras(code: Code, params: dict[str, Param]) -> dict[str, Param]:
             extra["hint_en"] = " Export in WGS84 or give the system with --crs."
     if code is Code.IN_PROTECTED_AREA:
         zoning = params.get("zoning")
-        extra["zoning_es"] = extra["zoning_en"] = f", {zoning}" if zoning else ""
+        plain = f", {zoning}" if zoning else ""
+        buffer = bool(params.get("buffer_zone"))
+        extra["zoning_es"] = plain + (", zona de amortiguamiento" if buffer else "")
+        extra["zoning_en"] = plain + (", buffer zone" if buffer else "")
         strict = bool(params.get("strict"))
         extra["strict_es"] = (
             " Protección estricta: ningún cultivo puede declararse allí."

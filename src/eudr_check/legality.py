@@ -35,12 +35,12 @@ def legality_findings(
             continue
         for o in s.overlaps:
             zoning = o.zoning
-            if o.kind == AreaKind.BUFFER_ZONE.value and not zoning:
-                zoning = "zona de amortiguamiento / buffer zone"
+            buffer = o.kind == AreaKind.BUFFER_ZONE.value
             params: dict[str, Param] = {
                 "name": o.name, "category": o.category or "–", "ha": _ha(o.area_ha),
                 "percent": round(100 * o.share, 1), "layer": s.dataset_id,
                 "strict": o.strict, **({"zoning": zoning} if zoning else {}),
+                **({"buffer_zone": 1} if buffer else {}),
             }  # fmt: skip
             severity = Severity.ERROR if o.strict else Severity.WARNING
             out.append(Finding(_CODES[o.kind], severity, plot_id, source_file, source_index,

@@ -63,6 +63,8 @@ class DatasetStats:
     forest_2020_ha: float | None = None
     loss_after_cutoff_ha: float | None = None  # inside 2020 forest
     loss_by_year: tuple[tuple[int, float], ...] = ()  # (year, ha) from the year after the cut-off
+    loss_before_cutoff_ha: float | None = None  # any loss up to the cut-off year (disturbance)
+    commodity_2020_ha: float | None = None  # a commodity or plantation mapped in 2020
     alert_count: int | None = None
     alert_area_ha: float | None = None
     alert_latest: str | None = None  # ISO date of the newest alert after the cut-off
@@ -87,6 +89,8 @@ class DatasetStats:
             "forest_2020_fraction": self.forest_2020_fraction,
             "loss_after_cutoff_ha": self.loss_after_cutoff_ha,
             "loss_by_year": {str(y): ha for y, ha in self.loss_by_year},
+            "loss_before_cutoff_ha": self.loss_before_cutoff_ha,
+            "commodity_2020_ha": self.commodity_2020_ha,
             "alert_count": self.alert_count,
             "alert_area_ha": self.alert_area_ha,
             "alert_latest": self.alert_latest,
@@ -110,6 +114,8 @@ class DatasetStats:
             forest_2020_ha=d.get("forest_2020_ha"),
             loss_after_cutoff_ha=d.get("loss_after_cutoff_ha"),
             loss_by_year=tuple((int(y), float(ha)) for y, ha in d.get("loss_by_year", {}).items()),
+            loss_before_cutoff_ha=d.get("loss_before_cutoff_ha"),
+            commodity_2020_ha=d.get("commodity_2020_ha"),
             alert_count=d.get("alert_count"),
             alert_area_ha=d.get("alert_area_ha"),
             alert_latest=d.get("alert_latest"),

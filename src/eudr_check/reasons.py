@@ -33,6 +33,7 @@ class Reason(StrEnum):
     SMALL_LOSS_AFTER_CUTOFF = "small_loss_after_cutoff"
     ALERT_AFTER_CUTOFF = "alert_after_cutoff"
     FOREST_2020_NO_LOSS = "forest_2020_no_loss"
+    FOREST_2020_EXPLAINED = "forest_2020_explained"
     NO_FOREST_NO_LOSS = "no_forest_no_loss"
     POINT_BUFFERED = "point_buffered"
     TOO_LARGE = "too_large"
@@ -110,6 +111,13 @@ REASONS: dict[Reason, Text] = {
         "{dataset}: forest in 2020 on {percent} % of the plot, with no loss since. Probably "
         "shade-grown coffee or cocoa (not forest under Art. 2(6)): provide field evidence.",
     ),
+    Reason.FOREST_2020_EXPLAINED: Text(
+        "{dataset}: bosque en 2020 en el {percent} % de la parcela, sin pérdida posterior; "
+        "pero {map} muestra {why_es} en el {map_percent} %: cultivo o regeneración, no bosque "
+        "según el EUDR.",
+        "{dataset}: forest in 2020 on {percent} % of the plot, with no loss since; but {map} "
+        "shows {why_en} on {map_percent} %: a crop or regrowth, not forest under the EUDR.",
+    ),
     Reason.NO_FOREST_NO_LOSS: Text(
         "Ningún conjunto de datos muestra bosque en 2020 ni pérdida después del corte.",
         "No dataset shows forest in 2020 or loss after the cut-off.",
@@ -125,8 +133,19 @@ def verdict_name(verdict: Verdict, lang: Lang | str) -> str:
     return VERDICT_NAMES[verdict](lang)
 
 
+_WHY = {
+    "commodity_2020": Text(
+        "un cultivo o plantación ya en 2020", "a commodity or plantation in 2020"
+    ),
+    "disturbed_before": Text("pérdida antes de 2021", "loss before 2021"),
+}
+
+
 def reason_message(item: ReasonItem, lang: Lang | str) -> str:
     values = {"dataset": item.dataset_id or "", **dict(item.params)}
+    why = _WHY.get(str(values.get("why")))
+    if why is not None:
+        values["why_es"], values["why_en"] = why.es, why.en
     return REASONS[item.code].lenient(lang, **values)
 
 

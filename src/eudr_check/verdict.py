@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from eudr_check.datasets.catalog import VerdictPolicy
+from eudr_check.datasets.catalog import IndicatorPolicy, VerdictPolicy
 from eudr_check.i18n import Param
+from eudr_check.indicators import indicators
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import Reason, ReasonItem, Verdict
 
@@ -38,6 +39,7 @@ def decide(
     optional: Iterable[str] = (),
     geometry_errors: Sequence[str] = (),
     point_buffer_ha: float | None = None,
+    indicators: IndicatorPolicy | None = None,
 ) -> tuple[Verdict, tuple[ReasonItem, ...]]:
     notes = (
         [] if point_buffer_ha is None else [_item(Reason.POINT_BUFFERED, ha=_ha(point_buffer_ha))]
@@ -50,7 +52,9 @@ def decide(
         return Verdict.UNDETERMINED, (_item(Reason.GEOMETRY_ERROR, codes=codes), *notes)
 
     skip_gaps = set(optional)
+    explained = _explanations(stats, indicators, point_buffer_ha is not None)
     detected: list[ReasonItem] = []
+    free: list[ReasonItem] = []
     review: list[ReasonItem] = []
     unknown: list[ReasonItem] = []
     for s in stats:
@@ -84,7 +88,12 @@ def decide(
             review.append(_item(Reason.ALERT_AFTER_CUTOFF, s.dataset_id, **alert))
         fraction = s.forest_2020_fraction
         if fraction is not None and fraction > policy.review_forest_fraction and loss == 0:
-            review.append(_item(Reason.FOREST_2020_NO_LOSS, s.dataset_id, percent=_pct(fraction)))
+            if explained:  # regrowth or a crop on a map of 2020: not forest the EUDR counts
+                free.append(_item(Reason.FOREST_2020_EXPLAINED, s.dataset_id,
+                                  percent=_pct(fraction), **explained[0]))  # fmt: skip
+            else:
+                review.append(_item(Reason.FOREST_2020_NO_LOSS, s.dataset_id,
+                                    percent=_pct(fraction)))  # fmt: skip
 
     if detected:
         return Verdict.DEFORESTATION_DETECTED, (*detected, *review, *unknown, *notes)
@@ -92,4 +101,24 @@ def decide(
         return Verdict.UNDETERMINED, (*unknown, *review, *notes)
     if review:
         return Verdict.NEEDS_REVIEW, (*review, *notes)
+    if free:
+        return Verdict.DEFORESTATION_FREE, (*free, *notes)
     return Verdict.DEFORESTATION_FREE, (_item(Reason.NO_FOREST_NO_LOSS), *notes)
+
+
+def _explanations(
+    stats: Sequence[DatasetStats], policy: IndicatorPolicy | None, point: bool
+) -> list[dict[str, Param]]:
+    """What explains forest on a 2020 map with no loss since: a commodity mapped in 2020, or a
+    disturbance before 2021 (Whisp's indicators 2 and 3), with the map that shows it."""
+    if policy is None or not policy.explain_forest:
+        return []
+    found = indicators(stats, policy, point)
+    out: list[dict[str, Param]] = []
+    for ind, what in ((found.items[1], "commodity_2020"), (found.items[2], "disturbed_before")):
+        for dataset in ind.by:
+            s = next(x for x in stats if x.dataset_id == dataset)
+            ha = (s.commodity_2020_ha if what == "commodity_2020" else s.loss_before_cutoff_ha) or 0
+            share = ha / s.plot_area_ha if s.plot_area_ha > 0 else 0.0
+            out.append({"map": dataset, "why": what, "map_percent": _pct(share)})
+    return out

@@ -202,6 +202,12 @@ class VersionOut(BaseModel):
 
 class PlotDetail(PlotOut):
     versions: list[VersionOut]
+    indicators: dict[str, str] | None = Field(
+        default=None, description="Whisp's ind_01..ind_04 (yes/no/unknown) and risk_pcrop."
+    )
+    legality: list[FindingOut] = Field(
+        default_factory=list, description="Protected areas and territories under the plot."
+    )
 
 
 class NewLot(BaseModel):

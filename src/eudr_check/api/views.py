@@ -13,8 +13,12 @@ from eudr_check.api import schemas
 from eudr_check.api.auth import Caller
 from eudr_check.api.checks import CheckQueue
 from eudr_check.api.scope import visible_organisations
+from eudr_check.datasets.catalog import IndicatorPolicy
 from eudr_check.findings import Finding, Severity, finding_message
 from eudr_check.i18n import Lang
+from eudr_check.indicators import indicators
+from eudr_check.legality import legality_findings
+from eudr_check.models import DatasetStats
 from eudr_check.reasons import ReasonItem, reason_message
 from eudr_check.rules import ValidationReport
 from eudr_check.store import LotInfo, PlotRef, Registry, UploadInfo
@@ -165,7 +169,9 @@ def _names(registry: Registry, org_ids: set[int]) -> dict[int, str]:
     return {o.id: o.name for o in registry.organisations() if o.id in org_ids}
 
 
-def plot_detail(registry: Registry, ref: PlotRef) -> schemas.PlotDetail:
+def plot_detail(
+    registry: Registry, ref: PlotRef, policy: IndicatorPolicy | None = None
+) -> schemas.PlotDetail:
     org = registry.organisation(ref.organisation_id)
     latest = registry.plot_row(ref.id)
     assert latest is not None  # the ref came from the registry
@@ -189,7 +195,19 @@ def plot_detail(registry: Registry, ref: PlotRef) -> schemas.PlotDetail:
                 ],
             )
         )  # fmt: skip
-    return schemas.PlotDetail(**base.model_dump(), versions=versions)
+    # The current version's newest result: Whisp's indicators and the legality findings.
+    current = next((v for v in versions if v.version_id == base.version_id), None)
+    newest = current.results[-1] if current is not None and current.results else None
+    ind, legal = None, []
+    if newest is not None and newest.get("stats"):
+        stats = [DatasetStats.from_dict(d) for d in newest["stats"]]
+        ind = indicators(stats, policy or IndicatorPolicy(), bool(newest.get("buffered_point")))
+        legal = legality_findings(stats, ref.plot_id, current.file_name if current else "", None)
+    return schemas.PlotDetail(
+        **base.model_dump(), versions=versions,
+        indicators=None if ind is None else ind.as_row(),
+        legality=[finding_out(f) for f in legal],
+    )  # fmt: skip
 
 
 def plots_geojson(registry: Registry, caller: Caller, f: PlotFilter) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from eudr_check.cli.errors import fail, guard
 from eudr_check.i18n import Lang, Text
 
 if TYPE_CHECKING:  # the rest is imported where used: `--help` stays fast
-    from eudr_check.datasets.catalog import Catalog, Dataset
+    from eudr_check.datasets.catalog import Catalog, Dataset, VectorDataset
     from eudr_check.datasets.download import DownloadReport, ProgressFn, TileStatus
     from eudr_check.spatial import Bounds
 
@@ -56,6 +56,8 @@ Plots = Annotated[
 ]
 
 _T: dict[str, Text] = {
+    "vector_done": Text("{dataset}: {n} polígonos en {pages} página(s) → {path} (SHA-256 {sha})",
+                        "{dataset}: {n} polygons in {pages} page(s) → {path} (SHA-256 {sha})"),
     "unknown_dataset": Text("dataset desconocido {name!r}; conocidos: {known}",
                         "unknown dataset {name!r}; known: {known}"),
     "unknown_layer": Text("capa desconocida {name!r} de {dataset}; conocidas: {known}",
@@ -138,7 +140,8 @@ def _dataset(catalog: Catalog, dataset_id: str, lang: Lang) -> Dataset:
     for d in catalog.datasets:
         if d.id == dataset_id:
             return d
-    _fail(lang, "unknown_dataset", name=dataset_id, known=", ".join(d.id for d in catalog.datasets))
+    known = ", ".join([d.id for d in catalog.datasets] + [v.id for v in catalog.vector_layers])
+    _fail(lang, "unknown_dataset", name=dataset_id, known=known)
 
 
 def _plot_boxes(plots: Path, lang: Lang) -> list[Bounds]:
@@ -243,6 +246,10 @@ def download_cmd(
     """
     lang = language(lang_option)
     setup = _guard(lang, lambda: _setup(data_dir, catalog_file))
+    vector = next((v for v in setup.catalog.vector_layers if v.id == dataset_id), None)
+    if vector is not None:  # a vector layer: the whole layer, from its ArcGIS REST service
+        _download_vector(vector, setup.data_dir, timeout, lang)
+        return
     dataset = _dataset(setup.catalog, dataset_id, lang)
     layers = _layers(dataset, layer, lang)
     boxes = _plot_boxes(plots, lang) if plots is not None else []
@@ -254,6 +261,14 @@ def download_cmd(
     )
     _print_downloads(dataset, report, lang)
     raise typer.Exit(1 if report.failures else 0)
+
+
+def _download_vector(vector: VectorDataset, data_dir: Path, timeout: float, lang: Lang) -> None:
+    from eudr_check.datasets.arcgis import download_layer
+
+    got = _guard(lang, lambda: download_layer(vector, data_dir, timeout=timeout))
+    out.print(t("vector_done", lang, dataset=got.dataset_id, n=got.features, pages=got.pages,
+                path=got.path, sha=got.sha256))  # fmt: skip
 
 
 def _download(dataset: Dataset, layers: list[str], tiles: list[str], data_dir: Path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,7 +18,7 @@ class Role(StrEnum):
     FOREST_LOSS = "forest_loss"  # tree cover 2000 + loss year (Hansen GFC)
     FOREST_2020 = "forest_2020"  # a forest map of 2020 (JRC GFC2020)
     ALERTS = "alerts"  # near-real-time alerts (GFW integrated)
-    TMF_ANNUAL = "tmf_annual"  # JRC TMF annual change
+    TMF = "tmf"  # JRC Tropical Moist Forest: deforestation and degradation years, transitions
 
 
 class TileScheme(StrEnum):
@@ -30,6 +30,8 @@ class Layer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     file: str
     nodata: int | None = None
+    # The values' type when read (default: uint8; alerts uint16). TMF's years need int16.
+    dtype: Literal["uint8", "uint16", "int16"] | None = None
 
 
 class VerdictPolicy(BaseModel):
@@ -39,6 +41,23 @@ class VerdictPolicy(BaseModel):
     detected_loss_fraction: float = Field(0.10, ge=0, le=1)
     review_forest_fraction: float = Field(0.10, ge=0, le=1)
     point_area_ha: float = Field(4.0, gt=0)
+
+
+class IndicatorPolicy(BaseModel):
+    """Whisp's four indicators: present when a dataset shows it on more than this share of the
+    plot (any amount for a plot given as a point). Recorded in every manifest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    treecover_pct: float = Field(10.0, ge=0, le=100)
+    commodities_pct: float = Field(10.0, ge=0, le=100)
+    disturbance_before_pct: float = Field(10.0, ge=0, le=100)
+    disturbance_after_pct: float = Field(10.0, ge=0, le=100)
+    points_any: bool = True
+    # A dataset with no data over more of the plot has not looked: its indicators are unknown.
+    max_nodata_fraction: float = Field(0.05, ge=0, le=1)
+    # A commodity mapped in 2020 or a disturbance before 2021 explains "forest in 2020, no
+    # loss since" (regrowth, a plantation): the plot is free, with that reason and map named.
+    explain_forest: bool = True
 
 
 class Dataset(BaseModel):
@@ -122,6 +141,7 @@ class Catalog(BaseModel):
     cutoff_date: dt.date
     datasets: list[Dataset]
     verdict: VerdictPolicy = VerdictPolicy()
+    indicators: IndicatorPolicy = IndicatorPolicy()
     vector_layers: list[VectorDataset] = Field(default_factory=list)
 
     @property

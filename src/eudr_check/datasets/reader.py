@@ -94,7 +94,10 @@ def read_window(dataset: Dataset, layer: str, bounds: Bounds, data_dir: Path) ->
     height, width = grid.shape
     transform = grid.transform
     fill = dataset.layers[layer].nodata
-    dtype = np.uint16 if dataset.role.value == "alerts" else np.uint8
+    chosen = dataset.layers[layer].dtype
+    dtype = (
+        np.dtype(chosen) if chosen else np.uint16 if dataset.role.value == "alerts" else np.uint8
+    )
     data = np.zeros((height, width), dtype=dtype)
     covered = np.zeros((height, width), dtype=bool)
     bad = np.zeros((height, width), dtype=bool)

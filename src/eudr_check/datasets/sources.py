@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from eudr_check.datasets.catalog import Catalog, Dataset
@@ -38,7 +39,28 @@ def locate(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> TileLocat
         if where.startswith(scheme):
             rest = where if prefix == "/vsicurl/" else where[len(scheme) :]
             return TileLocation(tile, layer, prefix + rest, remote=True)
+    if "*" in where:  # a part of the name the producer varies per tile (TMF: SAM_ID28)
+        where = _glob_one(where)
     return TileLocation(tile, layer, where, remote=False)
+
+
+def _glob_one(pattern: str) -> str:
+    """The one local file a name pattern matches (the newest name if several: a later
+    edition); the pattern itself when none does, so it reads as a missing tile."""
+    folder = Path(pattern).parent
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return pattern
+    found = _matches(pattern, stamp)
+    return found[-1] if found else pattern
+
+
+@lru_cache(maxsize=4096)
+def _matches(pattern: str, folder_mtime_ns: int) -> tuple[str, ...]:
+    """Cached per folder state: a file added to the folder changes its time."""
+    path = Path(pattern)
+    return tuple(sorted(str(p) for p in path.parent.glob(path.name) if p.is_file()))
 
 
 def download_url(dataset: Dataset, layer: str, tile: str) -> str | None:

@@ -101,7 +101,9 @@ def indexed(vd: VectorDataset, data_dir: Path) -> IndexedLayer:
     try:
         st = path.stat()
     except OSError:
-        raise ConfigError(f"{vd.id}: {path} is missing (eudr-check datasets download)") from None
+        how = (f"eudr-check datasets download --dataset {vd.id}" if vd.source
+               else "put the producer's file there")  # fmt: skip
+        raise ConfigError(f"{vd.id}: {path} is missing ({how})") from None
     return _cached(vd, str(path), st.st_size, st.st_mtime_ns)
 
 

@@ -47,6 +47,7 @@ def fingerprints(tasks: Sequence[PlotTask], sources: DataSources) -> list[str]:
     base = {
         "cutoff": catalog.cutoff_date.isoformat(),
         "policy": catalog.verdict.model_dump(),
+        "indicators": catalog.indicators.model_dump(),
         "datasets": [
             {"id": d.id, "version": d.version, "encoding": d.encoding, "optional": d.optional}
             for d in catalog.enabled

@@ -187,6 +187,7 @@ class RunRecord:
             "cutoff_date": self.catalog.cutoff_date.isoformat(),
             "thresholds": {
                 "verdict": self.catalog.verdict.model_dump(),
+                "indicators": self.catalog.indicators.model_dump(),
                 "rules": self.rules.to_dict(),
                 "datasets": {d.id: d.encoding for d in self.catalog.enabled},
             },

@@ -78,8 +78,9 @@ def check_chunk(chunk: Sequence[PlotTask], sources: DataSources) -> tuple[list[P
     results = []
     for i, (task, stats, area) in enumerate(zip(chunk, group.stats, areas.tolist(), strict=True)):
         verdict, reasons = decide(
-            stats, catalog.verdict, optional=optional, point_buffer_ha=task.buffered_ha
-        )
+            stats, catalog.verdict, optional=optional, point_buffer_ha=task.buffered_ha,
+            indicators=catalog.indicators,
+        )  # fmt: skip
         buffered = task.buffered_ha is not None
         every = (*stats, *(layer[i] for layer in legal))
         results.append(PlotResult(task.plot_id, verdict, reasons, every, area, buffered))

@@ -70,6 +70,8 @@ def _properties(rec: PlotRecord) -> dict[str, Any]:
         "findings": strict_json([finding_dict(f) for f in rec.findings]),
         "stats": strict_json({s.dataset_id: s.to_dict() for s in r.stats}),
         "buffered_point": r.buffered_point,
+        # Whisp's indicators and risk for perennial crops, beside our verdict.
+        **({} if rec.indicators is None else rec.indicators.as_row()),
     }
 
 

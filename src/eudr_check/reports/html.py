@@ -57,6 +57,7 @@ _T: dict[str, Text] = {
     "producer": Text("Productor", "Producer"),
     "place": Text("Lugar de producción", "Production place"),
     "country": Text("País", "Country"),
+    "whisp": Text("Indicadores Whisp (FAO)", "Whisp indicators (FAO)"),
     "risk_low": Text("riesgo bajo (UE 2025/1093)", "low risk (EU 2025/1093)"),
     "risk_standard": Text("riesgo estándar (UE 2025/1093)", "standard risk (EU 2025/1093)"),
     "risk_high": Text("riesgo alto (UE 2025/1093)", "high risk (EU 2025/1093)"),
@@ -478,6 +479,9 @@ def _plot_section(rec: PlotRecord, lang: Lang, maps: dict[str, Path], base: Path
     ]
     if r.buffered_point:
         meta.append(("buffered", _t("yes", lang)))
+    if rec.indicators is not None:
+        row = rec.indicators.as_row()
+        meta.append(("whisp", " · ".join(f"{k}: {v}" for k, v in row.items())))
     dl = "".join(f"<dt>{escape(_t(k, lang))}</dt><dd>{escape(v or '–')}</dd>" for k, v in meta)
     head = _head_row(
         [

@@ -10,7 +10,9 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
+from eudr_check.datasets.catalog import IndicatorPolicy
 from eudr_check.findings import Finding
+from eudr_check.indicators import Indicators, indicators
 from eudr_check.legality import legality_findings
 from eudr_check.models import PlotResult
 from eudr_check.rules import ValidationReport
@@ -30,6 +32,7 @@ class PlotRecord:
     geometry: BaseGeometry | None
     result: PlotResult
     findings: tuple[Finding, ...]
+    indicators: Indicators | None = None  # Whisp's, when the run's policy is known
 
 
 def _text(value: Any) -> str | None:
@@ -52,8 +55,9 @@ def _index(value: Any) -> int | None:
 
 
 def plot_records(
-    report: ValidationReport, results: Sequence[PlotResult], first_row: int = 0
-) -> list[PlotRecord]:
+    report: ValidationReport, results: Sequence[PlotResult], first_row: int = 0,
+    policy: IndicatorPolicy | None = None,
+) -> list[PlotRecord]:  # fmt: skip
     """Rows, results and findings side by side; results must follow the plot rows' order."""
     plots = report.plots
     if len(plots) != len(results):
@@ -83,6 +87,9 @@ def plot_records(
                 geometry=None if geom is None or geom.is_empty else geom,
                 result=result,
                 findings=own + tuple(legal),
+                indicators=None
+                if policy is None or not result.stats
+                else indicators(result.stats, policy, result.buffered_point),
             )
         )
     return records

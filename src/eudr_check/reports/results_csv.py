@@ -23,6 +23,7 @@ from typing import Any
 from eudr_check.country_risk import country_risk
 from eudr_check.datasets.catalog import Catalog, Dataset, Role
 from eudr_check.i18n import Lang
+from eudr_check.indicators import NAMES
 from eudr_check.models import DatasetStats
 from eudr_check.reasons import reason_message, verdict_name
 from eudr_check.reports.csv_out import line as csv_line
@@ -114,7 +115,9 @@ class ResultsCsvWriter:
                     self._latest[ds.id] = max(self._latest[ds.id], 0, *years)
                 per_dataset.append([cells, by_year])
             codes = dict.fromkeys(f.code.value for f in rec.findings)
+            ind = rec.indicators.as_row() if rec.indicators is not None else {}
             tail: list[Cell] = [
+                *(ind.get(n) for n in (*NAMES, "risk_pcrop")),
                 " | ".join(reason_message(item, Lang.ES) for item in r.reasons),
                 " | ".join(reason_message(item, Lang.EN) for item in r.reasons),
                 " ".join(codes),
@@ -146,7 +149,7 @@ class ResultsCsvWriter:
                   "area_ha"]  # fmt: skip
         for ds in self.datasets:
             header += _dataset_columns(ds, years[ds.id])
-        header += ["reasons_es", "reasons_en", "finding_codes"]
+        header += [*NAMES, "risk_pcrop", "reasons_es", "reasons_en", "finding_codes"]
         with (
             self._staging.stage(self.path).open("w", encoding="utf-8-sig", newline="") as out,
             Path(self._part.name).open(encoding="utf-8") as rows,

@@ -49,8 +49,12 @@ def plots_geojson(caller: Member, registry: Reg, f: Filter) -> dict[str, Any]:
 
 
 @router.get("/{plot_key}", response_model=schemas.PlotDetail)
-def plot(plot_key: deps.Id, caller: Member, registry: Reg) -> schemas.PlotDetail:
-    return views.plot_detail(registry, plot_for(registry, caller, plot_key))
+def plot(
+    plot_key: deps.Id, caller: Member, registry: Reg,
+    sources: Annotated[DataSources, Depends(deps.sources)],
+) -> schemas.PlotDetail:  # fmt: skip
+    ref = plot_for(registry, caller, plot_key)
+    return views.plot_detail(registry, ref, sources.catalog.indicators)
 
 
 @router.get(

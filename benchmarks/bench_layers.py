@@ -1,0 +1,137 @@
+"""Benchmark: what each evidence layer costs, in the same run: `eudr-check check` as a whole
+process on the same plots with the Hansen-only catalog, then adding JRC GFC2020, the GFW alerts
+(tiles absent: optional), the vector layers (protected areas, buffer zones, native
+communities), and everything with the Whisp indicators (always computed). plots/s and peak RSS
+of the process tree for each, and exactextract's single-layer `sum` for scale.
+
+    .venv/bin/python benchmarks/bench_layers.py [--plots 100000] [--areas 2000] [--workers 0]
+
+The plots and rasters are bench_national.py's; the vector layers are synthetic GeoJSON written
+here in the shape of SERNANP's (random polygons of 50 to 20,000 ha over the same clip, so a
+realistic share of plots overlaps one). Reports are written in full (`--maps none`: maps are
+bench_cli_check's subject).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_national as bn  # a sibling script: data, process-tree sampler, comparisons
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = ROOT / ".venv" / "bin" / "eudr-check"
+VECTORS = {  # id -> (file, kind, category)
+    "sernanp_anp": ("sernanp/sernanp_anp_nacional_2025.geojson", "protected_area",
+                    "Parque Nacional"),
+    "sernanp_za": ("sernanp/sernanp_zonas_amortiguamiento_2025.geojson", "buffer_zone",
+                   "Zona de Amortiguamiento"),
+    "comunidades_nativas": ("comunidades/comunidades_nativas_2025.geojson", "indigenous_land",
+                            "Comunidad Nativa titulada"),
+}  # fmt: skip
+
+
+def write_vectors(folder: Path, areas: int, side: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for vid, (file, _, category) in VECTORS.items():
+        feats = []
+        for i in range(areas // len(VECTORS)):
+            ha = float(np.exp(rng.uniform(np.log(50), np.log(20_000))))
+            half = np.sqrt(ha * 1e4) / 111_000 / 2  # degrees, about
+            x = bn.WEST + rng.uniform(0, side)
+            y = bn.NORTH - rng.uniform(0, side)
+            ring = [[x - half, y - half], [x + half, y - half], [x + half, y + half],
+                    [x - half, y + half], [x - half, y - half]]  # fmt: skip
+            props = {"OBJECTID": i + 1, "anp_nomb": f"{vid} {i}", "anp_cate": category,
+                     "nomb_cn": f"CN {i}", "tipo": category}  # fmt: skip
+            coords = [[[round(a, 6), round(b, 6)] for a, b in ring]]
+            feats.append({"type": "Feature", "properties": props,
+                          "geometry": {"type": "Polygon", "coordinates": coords}})  # fmt: skip
+        path = folder / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+
+
+def catalog(folder: Path, name: str, rasters: set[str], vectors: bool) -> Path:
+    doc = yaml.safe_load((ROOT / "config" / "datasets.yaml").read_text(encoding="utf-8"))
+    for d in doc["datasets"]:
+        d["enabled"] = d["id"] in rasters
+    doc["vector_layers"] = [
+        v for v in doc.get("vector_layers", []) if vectors and v["id"] in VECTORS
+    ]
+    path = folder / f"catalog_{name}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run(folder: Path, cat: Path, name: str, workers: int) -> dict[str, Any]:
+    out = folder / f"layers_{name}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [str(CLI), "check", str(folder / "plots.fgb"), "--datasets", str(folder), "--catalog",
+           str(cat), "--out", str(out), "--lang", "en", "--maps", "none", "--workers",
+           str(workers)]  # fmt: skip
+    t0 = time.perf_counter()
+    with (folder / f"layers_{name}.log").open("w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        sampler = bn.TreeSampler(proc.pid)
+        sampler.start()
+        proc.wait()
+        sampler.stop.set()
+        sampler.join()
+    wall = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):  # 1: some plots not free, the reports are written
+        raise SystemExit(f"eudr-check failed (exit {proc.returncode}): see {out}.log")
+    csv = next(out.glob("*.results.csv")).read_text(encoding="utf-8-sig")
+    legal = sum(csv.count(c) for c in ("in_protected_area", "on_indigenous_land"))
+    return {"wall_s": wall, "peak_mib": sampler.peak / 2**20, "legal": legal}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--plots", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--areas", type=int, default=2_000, help="polygons over the three layers")
+    ap.add_argument("--workers", type=int, default=0, help="eudr-check --workers")
+    ap.add_argument("--compare", default="ee_sum", help="exactextract job (bench_check), or ''")
+    args = ap.parse_args(argv)
+    folder = bn.ensure_data(args.plots, args.seed)
+    meta = json.loads((folder / "done.json").read_text())
+    write_vectors(folder, args.areas, meta["side_deg"], args.seed)
+    steps = [
+        ("hansen", {"hansen_gfc"}, False),
+        ("+jrc", {"hansen_gfc", "jrc_gfc2020"}, False),
+        ("+alerts", {"hansen_gfc", "jrc_gfc2020", "gfw_integrated_alerts"}, False),
+        ("+vectors", {"hansen_gfc", "jrc_gfc2020", "gfw_integrated_alerts"}, True),
+    ]
+    print(f"\n  eudr-check check, {args.plots:,} plots, --workers {args.workers}, every report, "
+          f"Whisp indicators always on; vector layers: {args.areas:,} polygons")  # fmt: skip
+    previous = None
+    for name, rasters, vectors in steps:
+        r = run(folder, catalog(folder, name.strip("+"), rasters, vectors), name.strip("+"),
+                args.workers)  # fmt: skip
+        cost = "" if previous is None else f"; this layer: +{r['wall_s'] - previous:.1f} s"
+        rate = args.plots / r["wall_s"]
+        print(f"    {name:<9} {r['wall_s']:6.1f} s  {rate:8,.0f} plots/s  peak "
+              f"{r['peak_mib']:6,.0f} MiB  legality findings {r['legal']:,}{cost}")  # fmt: skip
+        previous = r["wall_s"]
+    if args.compare:
+        r = bn._child(["--plots", str(args.plots), "--seed", str(args.seed), "--measure",
+                       args.compare])  # fmt: skip
+        rate = r["plots"] / r["wall_s"]
+        print(f"  {bn.COMPARE[args.compare]}: {r['plots']:,} plots in {r['wall_s']:.1f} s "
+              f"({rate:,.0f} plots/s, peak {r['peak_rss_mib']:,.0f} MiB)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
