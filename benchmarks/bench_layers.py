@@ -7,9 +7,10 @@ of the process tree for each, and exactextract's single-layer `sum` for scale.
     .venv/bin/python benchmarks/bench_layers.py [--plots 100000] [--areas 2000] [--workers 0]
 
 The plots and rasters are bench_national.py's; the vector layers are synthetic GeoJSON written
-here in the shape of SERNANP's (random polygons of 50 to 20,000 ha over the same clip, so a
-realistic share of plots overlaps one). Reports are written in full (`--maps none`: maps are
-bench_cli_check's subject).
+here in the shape of SERNANP's (random squares of 50 to 5,000 ha, log-uniform, over the same
+clip: 300 of them cover about a quarter of it, like Peru's protected areas, buffer zones and
+titled communities together; `--areas 2000` is a stress case, five overlaps per plot).
+Reports are written in full (`--maps none`: maps are bench_cli_check's subject).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def write_vectors(folder: Path, areas: int, side: float, seed: int) -> None:
     for vid, (file, _, category) in VECTORS.items():
         feats = []
         for i in range(areas // len(VECTORS)):
-            ha = float(np.exp(rng.uniform(np.log(50), np.log(20_000))))
+            ha = float(np.exp(rng.uniform(np.log(50), np.log(5_000))))
             half = np.sqrt(ha * 1e4) / 111_000 / 2  # degrees, about
             x = bn.WEST + rng.uniform(0, side)
             y = bn.NORTH - rng.uniform(0, side)
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--plots", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--areas", type=int, default=2_000, help="polygons over the three layers")
+    ap.add_argument("--areas", type=int, default=300, help="polygons over the three layers")
     ap.add_argument("--workers", type=int, default=0, help="eudr-check --workers")
     ap.add_argument("--compare", default="ee_sum", help="exactextract job (bench_check), or ''")
     args = ap.parse_args(argv)

@@ -12,15 +12,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import shapely
 
 from eudr_check.datasets.arcgis import download_layer
 from eudr_check.datasets.catalog import AreaKind, VectorDataset, VectorFields
-from eudr_check.datasets.vector import geodesic_area_ha, overlap_stats
+from eudr_check.datasets.vector import overlap_stats
 from eudr_check.errors import DownloadError
+from eudr_check.rules.area import geodesic_area_ha
 
 N_FEATURES = 2_345
+
+
+def _ha(geom: shapely.Geometry) -> float:
+    return float(geodesic_area_ha(np.array([geom], dtype=object))[0])
 
 
 def _feature(i: int) -> dict[str, Any]:
@@ -115,7 +121,7 @@ def test_every_feature_once_then_read_back_as_a_layer(
     note = json.loads(got.path.with_name(got.path.name + ".source.json").read_text())
     assert note["sha256"] == got.sha256 and note["features"] == N_FEATURES
     plot = shapely.box(-77.0, -6.0, -76.995, -5.995)  # a quarter of feature 1
-    (stats,) = overlap_stats(_vd(url), tmp_path, [plot], [geodesic_area_ha(plot)])
+    (stats,) = overlap_stats(_vd(url), tmp_path, [plot], [_ha(plot)])
     (o,) = stats.overlaps
     assert o.name == "Área 1" and o.share == pytest.approx(1.0)
 

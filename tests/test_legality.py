@@ -11,11 +11,12 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
 from eudr_check.datasets.catalog import AreaKind, VectorDataset, VectorFields, load_catalog
-from eudr_check.datasets.vector import geodesic_area_ha, overlap_stats
+from eudr_check.datasets.vector import overlap_stats
 from eudr_check.engine import DataSources, check_report
 from eudr_check.engine.fingerprint import fingerprints
 from eudr_check.engine.plan import plan
@@ -23,12 +24,17 @@ from eudr_check.findings import Code, Severity
 from eudr_check.intake import read_plots
 from eudr_check.legality import legality_findings
 from eudr_check.rules import validate
+from eudr_check.rules.area import geodesic_area_ha
 
 ROOT = Path(__file__).parent.parent
 # A 0.01° square plot (about 1.1 km a side) near Moyobamba; the area's edge halves it.
 W, E, S, N = -77.01, -77.00, -6.01, -6.00
 PLOT = shapely.box(W, S, E, N)
 A_WGS84, F_WGS84 = 6_378_137.0, 1 / 298.257223563
+
+
+def _ha(geom: shapely.Geometry) -> float:
+    return float(geodesic_area_ha(np.array([geom], dtype=object))[0])
 
 
 def _rect_area_ha(w: float, e: float, s: float, n: float) -> float:
@@ -66,7 +72,7 @@ def test_a_square_half_inside_a_protected_area_is_50_percent_and_its_area_on_the
     _wdpa(tmp_path / "wdpa.gpkg", [{"NAME": "Parque Nacional de Prueba", "IUCN_CAT": "II",
                                     "DESIG": "Parque Nacional", "geometry": park}])  # fmt: skip
     vd = _layer("{data_dir}/wdpa.gpkg", strict_categories=("Ia", "Ib", "II", "III"))
-    area = geodesic_area_ha(PLOT)
+    area = _ha(PLOT)
     assert area == pytest.approx(_rect_area_ha(W, E, S, N), rel=1e-5)  # ~122 ha
     (stats,) = overlap_stats(vd, tmp_path, [PLOT], [area])
     (o,) = stats.overlaps
@@ -93,7 +99,7 @@ def test_categories_decide_error_or_warning_and_an_edge_is_not_inside(tmp_path: 
     _wdpa(tmp_path / "wdpa.geojson", rows, driver="GeoJSON")
     vd = _layer("{data_dir}/wdpa.geojson", strict_categories=("II",),
                 skip_categories=("not reported",))  # fmt: skip
-    (stats,) = overlap_stats(vd, tmp_path, [PLOT], [geodesic_area_ha(PLOT)])
+    (stats,) = overlap_stats(vd, tmp_path, [PLOT], [_ha(PLOT)])
     assert [o.name for o in stats.overlaps] == ["Bosque de Protección Alto Mayo"]
     (f,) = legality_findings([stats], "P1", "f", 0)
     assert f.severity is Severity.WARNING and f.code is Code.IN_PROTECTED_AREA
@@ -114,7 +120,7 @@ def test_indigenous_land_buffer_zones_and_a_zipped_shapefile(tmp_path: Path) -> 
     _wdpa(za, [{"anp_nomb": "Alto Mayo", "geometry": shapely.box(W, S, E, N)}], driver="GeoJSON")
     buffer = _layer("{data_dir}/za.geojson", AreaKind.BUFFER_ZONE, id="sernanp_za",
                     fields=VectorFields(name="anp_nomb"))  # fmt: skip
-    area = geodesic_area_ha(PLOT)
+    area = _ha(PLOT)
     stats = [overlap_stats(v, tmp_path, [PLOT], [area])[0] for v in (cn, buffer)]
     codes = [(f.code, f.severity) for f in legality_findings(stats, "P1", "f", 0)]
     assert codes == [(Code.ON_INDIGENOUS_LAND, Severity.WARNING),

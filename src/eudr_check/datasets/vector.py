@@ -1,9 +1,10 @@
 """Vector layers (protected areas, buffer zones, indigenous and community lands, production
 forests): read whole with pyogrio, indexed once per process, intersected exactly with plots.
 
-Overlap areas are measured on the WGS84 ellipsoid (pyproj's geodesic polygon area), like every
-other area of the check. A layer is small (Peru's SERNANP areas: a few thousand polygons), so
-one STRtree per file and process is cheap; a changed file (size or time) is read again.
+Overlap areas are measured on the WGS84 ellipsoid (rules.area's equal-area projection,
+vectorised over every plot-polygon pair), like every other area of the check. A layer is
+small (Peru's SERNANP areas: a few thousand polygons), so one STRtree per file and process is
+cheap; a changed file (size or time) is read again.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.datasets.catalog import VectorDataset
 from eudr_check.errors import ConfigError
 from eudr_check.models import DatasetStats, Overlap
-
-_GEOD = pyproj.Geod(ellps="WGS84")
+from eudr_check.rules.area import geodesic_area_ha
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +43,6 @@ def _plain(text: object) -> str:
     """Lower case without accents: 'Parque Nacional' == 'PARQUE NACIONAL' == 'parque nacional'."""
     decomposed = unicodedata.normalize("NFKD", str(text))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
-
-
-def geodesic_area_ha(geom: BaseGeometry) -> float:
-    if geom.is_empty:
-        return 0.0
-    area, _ = _GEOD.geometry_area_perimeter(geom)
-    return abs(float(area)) / 10_000.0
 
 
 def _read(vd: VectorDataset, path: Path) -> IndexedLayer:
@@ -119,10 +111,11 @@ def overlap_stats(
                 for a in plot_areas_ha]  # fmt: skip
     found: list[list[Overlap]] = [[] for _ in shapes]
     if len(layer.areas) and shapes:
-        plots, polys = layer.tree.query(np.array(shapes, dtype=object), predicate="intersects")
-        for i, j in zip(plots.tolist(), polys.tolist(), strict=True):
-            inter = shapely.intersection(shapes[i], layer.geoms[j])
-            ha = geodesic_area_ha(inter)
+        plots_arr = np.array(shapes, dtype=object)
+        plots, polys = layer.tree.query(plots_arr, predicate="intersects")
+        inter = shapely.intersection(plots_arr[plots], layer.geoms[polys])
+        areas_ha = np.nan_to_num(geodesic_area_ha(inter))
+        for i, j, ha in zip(plots.tolist(), polys.tolist(), areas_ha.tolist(), strict=True):
             if ha <= 0:
                 continue  # touching at an edge is not being inside
             a = layer.areas[j]

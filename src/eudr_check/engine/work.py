@@ -19,7 +19,7 @@ from eudr_check.analysis import analyse_group
 from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.reader import open_files
 from eudr_check.datasets.sources import DataSources
-from eudr_check.datasets.vector import geodesic_area_ha, overlap_stats
+from eudr_check.datasets.vector import overlap_stats
 from eudr_check.engine.plan import Chunk, PlotTask, plan, spatial_chunks
 from eudr_check.engine.record import Files
 from eudr_check.engine.sinks import UnitExtra
@@ -73,8 +73,8 @@ def check_chunk(chunk: Sequence[PlotTask], sources: DataSources) -> tuple[list[P
     areas = shapely.area(to_equal_area(np.array(shapes, dtype=object))) / 10_000
     # Vector layers (protected areas, territories) answer legality, not deforestation: their
     # overlaps are kept beside the rasters' stats and never move the verdict.
-    geodesic = [geodesic_area_ha(s) for s in shapes]
-    legal = [overlap_stats(v, sources.data_dir, shapes, geodesic) for v in catalog.enabled_vectors]
+    legal = [overlap_stats(v, sources.data_dir, shapes, areas.tolist())
+             for v in catalog.enabled_vectors]  # fmt: skip
     results = []
     for i, (task, stats, area) in enumerate(zip(chunk, group.stats, areas.tolist(), strict=True)):
         verdict, reasons = decide(
