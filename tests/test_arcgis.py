@@ -18,8 +18,8 @@ import shapely
 
 from eudr_check.datasets.arcgis import download_layer
 from eudr_check.datasets.catalog import AreaKind, VectorDataset, VectorFields
-from eudr_check.datasets.vector import overlap_stats
 from eudr_check.errors import DownloadError
+from eudr_check.overlaps import overlap_stats
 from eudr_check.rules.area import geodesic_area_ha
 
 N_FEATURES = 2_345

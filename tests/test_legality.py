@@ -16,13 +16,13 @@ import pytest
 import shapely
 
 from eudr_check.datasets.catalog import AreaKind, VectorDataset, VectorFields, load_catalog
-from eudr_check.datasets.vector import overlap_stats
 from eudr_check.engine import DataSources, check_report
 from eudr_check.engine.fingerprint import fingerprints
 from eudr_check.engine.plan import plan
 from eudr_check.findings import Code, Severity
 from eudr_check.intake import read_plots
 from eudr_check.legality import legality_findings
+from eudr_check.overlaps import overlap_stats
 from eudr_check.rules import validate
 from eudr_check.rules.area import geodesic_area_ha
 

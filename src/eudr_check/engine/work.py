@@ -19,13 +19,13 @@ from eudr_check.analysis import analyse_group
 from eudr_check.datasets.catalog import Catalog
 from eudr_check.datasets.reader import open_files
 from eudr_check.datasets.sources import DataSources
-from eudr_check.datasets.vector import overlap_stats
 from eudr_check.engine.plan import Chunk, PlotTask, plan, spatial_chunks
 from eudr_check.engine.record import Files
 from eudr_check.engine.sinks import UnitExtra
 from eudr_check.gcpause import paused_gc
 from eudr_check.intake.stream import PlotSlice
 from eudr_check.models import PlotResult
+from eudr_check.overlaps import overlap_stats
 from eudr_check.rules import RuleThresholds, ValidationReport, validate
 from eudr_check.rules.area import to_equal_area
 from eudr_check.verdict import decide
