@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +30,11 @@ def run_cli(folder: Path, out: Path, workers: int, maps: str) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)
     cmd = [str(CLI), "check", str(folder / "plots.fgb"), "--datasets", str(folder), "--out",
            str(out), "--lang", "en", "--maps", maps, "--workers", str(workers)]  # fmt: skip
-    t0 = time.perf_counter()
-    with (out.parent / f"{out.name}.log").open("w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        sampler = bn.TreeSampler(proc.pid)
-        sampler.start()
-        proc.wait()
-        sampler.stop.set()
-        sampler.join()
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"eudr-check failed (exit {proc.returncode}): see {out}.log")
+    r = bn.timed(cmd, out.parent / f"{out.name}.log")
     maps_dir = out / "maps"
     n_maps = sum(1 for _ in maps_dir.rglob("*.png")) if maps_dir.is_dir() else 0
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"wall_s": wall, "peak_mib": sampler.peak / 2**20, "maps": n_maps,
-            "out_mib": size / 2**20}  # fmt: skip
+    return {**r, "maps": n_maps, "out_mib": size / 2**20}
 
 
 def main(argv: list[str] | None = None) -> int:

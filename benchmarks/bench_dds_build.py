@@ -18,32 +18,14 @@ import argparse
 import collections
 import csv
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_national as bn  # a sibling script: data, process-tree sampler, comparisons
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "eudr-check"
-
-
-def timed(cmd: list[str], log: Path, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
-        sampler = bn.TreeSampler(proc.pid)
-        sampler.start()
-        proc.wait()
-        sampler.stop.set()
-        sampler.join()
-    wall = time.perf_counter() - t0
-    if proc.returncode not in ok:
-        raise SystemExit(f"{cmd[1:3]} failed (exit {proc.returncode}): see {log}")
-    return {"wall_s": wall, "peak_mib": sampler.peak / 2**20, "exit": proc.returncode}
 
 
 def with_producers(folder: Path) -> Path:
@@ -71,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     for d in (checked, built):
         shutil.rmtree(d, ignore_errors=True)
     named = with_producers(folder)
-    check = timed([str(CLI), "check", str(named), "--datasets", str(folder),
+    check = bn.timed([str(CLI), "check", str(named), "--datasets", str(folder),
                    "--out", str(checked), "--lang", "en", "--maps", "none"],
                   folder / "dds_check.log", ok=(0, 1))  # fmt: skip
     (report,) = checked.glob("*.due_diligence.geojson")
     # Exit 1: plots were refused (not deforestation-free); the statements are still written.
-    build = timed([str(CLI), "dds", "build", str(report), "--out", str(built), "--hs", "090111",
+    build = bn.timed([str(CLI), "dds", "build", str(report), "--out", str(built), "--hs", "090111",
                    "--net-mass-kg", "250000", "--activity", "IMPORT", "--country-of-activity",
                    "DE", "--internal-ref", "BENCH-DDS", "--lang", "en"],
                   folder / "dds_build.log", ok=(0, 1))  # fmt: skip

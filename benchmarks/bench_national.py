@@ -336,6 +336,23 @@ class TreeSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
+def timed(cmd: list[str], log: Path, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """Run a command as a whole process, output to `log`: wall time and the peak RSS of its
+    process tree (sampled every 0.5 s); exits unless its code is in `ok`."""
+    t0 = time.perf_counter()
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        proc.wait()
+        sampler.stop.set()
+        sampler.join()
+    wall = time.perf_counter() - t0
+    if proc.returncode not in ok:
+        raise SystemExit(f"{cmd[1:3]} failed (exit {proc.returncode}): see {log}")
+    return {"wall_s": wall, "peak_mib": sampler.peak / 2**20, "exit": proc.returncode}
+
+
 def _run_sampled(args: list[str], log: Path) -> tuple[dict[str, Any], TreeSampler]:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     with log.open("w") as err:

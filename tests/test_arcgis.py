@@ -42,8 +42,8 @@ class _Layer(BaseHTTPRequestHandler):
     fail = False
     seen: list[str] = []  # noqa: RUF012 (per server class, set in the fixture)
 
-    def log_message(self, *args: object) -> None:  # quiet test output
-        pass
+    def log_message(self, *args: object) -> None:
+        """Quiet: the requests are kept in `seen` and checked by the tests instead."""
 
     def _send(self, doc: object) -> None:
         body = json.dumps(doc).encode()
@@ -112,9 +112,14 @@ def _vd(url: str) -> VectorDataset:
 def test_every_feature_once_then_read_back_as_a_layer(
     server: tuple[str, type[_Layer]], tmp_path: Path
 ) -> None:
-    url, _ = server
+    url, handler = server
     got = download_layer(_vd(url), tmp_path)
     assert got.features == N_FEATURES and got.pages == 3
+    queries = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query) for p in handler.seen
+               if "/query?" in p]  # fmt: skip
+    # Every query asks for all fields in WGS84; pages are the layer's description + 3.
+    assert all(q["outSR"] == ["4326"] and q["outFields"] == ["*"] for q in queries)
+    assert len(handler.seen) == 1 + len(queries) and len(queries) == 3 + (not handler.paging)
     doc = json.loads(got.path.read_text())
     ids = [f["properties"]["OBJECTID"] for f in doc["features"]]
     assert sorted(ids) == list(range(1, N_FEATURES + 1))  # none skipped, none twice

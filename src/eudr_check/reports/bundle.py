@@ -22,7 +22,6 @@ fingerprint differs from today's), stops the bundle.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import re
@@ -38,7 +37,7 @@ from eudr_check.datasets.sources import DataSources
 from eudr_check.engine import RegisteredPlots, Reuse, RunRecord, run_check
 from eudr_check.engine.record import LotRecord, StatementRef
 from eudr_check.errors import BundleError, StaleResultsError
-from eudr_check.fileio import atomic_path, sha256_file
+from eudr_check.fileio import atomic_path, sha256_bytes, sha256_file
 from eudr_check.i18n import Lang
 from eudr_check.reports.bundle_review import (
     conclusion_html,
@@ -216,10 +215,6 @@ def _manifest(
         ],
         "files": dict(sorted(sums.items())),
     }
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
