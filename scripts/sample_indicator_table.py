@@ -29,7 +29,8 @@ def table() -> str:
     catalog = load_catalog(ROOT / "config" / "datasets.yaml")
     report = validate(read_plots(ROOT / "sample_plots" / "cooperativa.geojson"), fix=True)
     run = check_report(report, DataSources(catalog, ROOT / "sample_data"))
-    records = plot_records(report, run.results, 0, catalog.indicators)
+    optional = frozenset(d.id for d in catalog.enabled if d.optional)
+    records = plot_records(report, run.results, 0, catalog.indicators, optional)
     combos: Counter[tuple[str, ...]] = Counter()
     rows = []
     for rec in records:

@@ -76,6 +76,16 @@ def test_indicators_and_the_risk_tree(stats: list[DatasetStats], values: str, ri
     assert found.risk_pcrop is risk
 
 
+def test_an_optional_dataset_missing_is_no_gap() -> None:
+    """As in the verdict policy: alert tiles not downloaded leave the indicators measured."""
+    stats = [_s("jrc", forest_2020_ha=5.0, loss_after_cutoff_ha=0.0),
+             _s("gfw", missing_tiles=("00N_080W",))]  # fmt: skip
+    assert indicators(stats, POLICY).risk_pcrop is Risk.UNDETERMINED
+    found = indicators(stats, POLICY, optional={"gfw"})
+    assert [i.value for i in found.items] == ["yes", "no", "no", "no"]
+    assert found.risk_pcrop is Risk.MORE_INFO_NEEDED
+
+
 def test_for_a_point_any_value_counts() -> None:
     stats = [_s("jrc", area=4.0, forest_2020_ha=0.01, loss_after_cutoff_ha=0.001)]
     assert indicators(stats, POLICY).items[0].value == "no"

@@ -16,7 +16,7 @@ could (an empty list: none could), so "no" is never mistaken for a measurement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -74,7 +74,7 @@ _MEASURES: tuple[Measure, Measure, Measure, Measure] = (
 
 
 def _indicator(name: str, measure: Measure, pct: float, stats: Sequence[DatasetStats],
-               point: bool, max_nodata: float) -> Indicator:  # fmt: skip
+               point: bool, max_nodata: float, optional: frozenset[str]) -> Indicator:  # fmt: skip
     by: list[str] = []
     sources: list[str] = []
     failed: list[str] = []
@@ -85,7 +85,9 @@ def _indicator(name: str, measure: Measure, pct: float, stats: Sequence[DatasetS
         if ha is None and s.error is None and not s.missing_tiles:
             continue  # this dataset does not say this
         if s.error is not None or s.missing_tiles or s.nodata_fraction > max_nodata:
-            failed.append(s.dataset_id)
+            # An optional dataset (alerts, TMF) missing is no gap, as in the verdict policy.
+            if s.dataset_id not in optional:
+                failed.append(s.dataset_id)
             continue
         if ha is None:
             continue
@@ -97,13 +99,14 @@ def _indicator(name: str, measure: Measure, pct: float, stats: Sequence[DatasetS
 
 
 def indicators(
-    stats: Sequence[DatasetStats], policy: IndicatorPolicy, buffered_point: bool = False
-) -> Indicators:
+    stats: Sequence[DatasetStats], policy: IndicatorPolicy, buffered_point: bool = False,
+    optional: Iterable[str] = (),
+) -> Indicators:  # fmt: skip
     point = buffered_point and policy.points_any
     pcts = (policy.treecover_pct, policy.commodities_pct, policy.disturbance_before_pct,
             policy.disturbance_after_pct)  # fmt: skip
     ind = tuple(
-        _indicator(n, m, p, stats, point, policy.max_nodata_fraction)
+        _indicator(n, m, p, stats, point, policy.max_nodata_fraction, frozenset(optional))
         for n, m, p in zip(NAMES, _MEASURES, pcts, strict=True)
     )
     i1, i2, i3, i4 = ind

@@ -52,7 +52,7 @@ def decide(
         return Verdict.UNDETERMINED, (_item(Reason.GEOMETRY_ERROR, codes=codes), *notes)
 
     skip_gaps = set(optional)
-    explained = _explanations(stats, indicators, point_buffer_ha is not None)
+    explained = _explanations(stats, indicators, point_buffer_ha is not None, skip_gaps)
     detected: list[ReasonItem] = []
     free: list[ReasonItem] = []
     review: list[ReasonItem] = []
@@ -107,13 +107,14 @@ def decide(
 
 
 def _explanations(
-    stats: Sequence[DatasetStats], policy: IndicatorPolicy | None, point: bool
-) -> list[dict[str, Param]]:
+    stats: Sequence[DatasetStats], policy: IndicatorPolicy | None, point: bool,
+    optional: set[str],
+) -> list[dict[str, Param]]:  # fmt: skip
     """What explains forest on a 2020 map with no loss since: a commodity mapped in 2020, or a
     disturbance before 2021 (Whisp's indicators 2 and 3), with the map that shows it."""
     if policy is None or not policy.explain_forest:
         return []
-    found = indicators(stats, policy, point)
+    found = indicators(stats, policy, point, optional)
     out: list[dict[str, Param]] = []
     for ind, what in ((found.items[1], "commodity_2020"), (found.items[2], "disturbed_before")):
         for dataset in ind.by:

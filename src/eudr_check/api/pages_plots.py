@@ -136,7 +136,9 @@ def plot_page(
     caller = need(signed_in(request), Role.TECHNICIAN, Role.EXPORTER, Role.REVIEWER)
     registry = deps.registry(request)
     ref = plot_for(registry, caller, plot_key)
-    detail = views.plot_detail(registry, ref, deps.sources(request).catalog.indicators)
+    catalog = deps.sources(request).catalog
+    optional = frozenset(d.id for d in catalog.enabled if d.optional)
+    detail = views.plot_detail(registry, ref, catalog.indicators, optional)
     current = next(v for v in detail.versions if v.version_id == detail.version_id)
     features = [
         {"type": "Feature", "geometry": geom, "properties": {"kind": kind}}

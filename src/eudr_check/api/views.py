@@ -170,8 +170,9 @@ def _names(registry: Registry, org_ids: set[int]) -> dict[int, str]:
 
 
 def plot_detail(
-    registry: Registry, ref: PlotRef, policy: IndicatorPolicy | None = None
-) -> schemas.PlotDetail:
+    registry: Registry, ref: PlotRef, policy: IndicatorPolicy | None = None,
+    optional: frozenset[str] = frozenset(),
+) -> schemas.PlotDetail:  # fmt: skip
     org = registry.organisation(ref.organisation_id)
     latest = registry.plot_row(ref.id)
     assert latest is not None  # the ref came from the registry
@@ -201,7 +202,8 @@ def plot_detail(
     ind, legal = None, []
     if newest is not None and newest.get("stats"):
         stats = [DatasetStats.from_dict(d) for d in newest["stats"]]
-        ind = indicators(stats, policy or IndicatorPolicy(), bool(newest.get("buffered_point")))
+        point = bool(newest.get("buffered_point"))
+        ind = indicators(stats, policy or IndicatorPolicy(), point, optional)
         legal = legality_findings(stats, ref.plot_id, current.file_name if current else "", None)
     return schemas.PlotDetail(
         **base.model_dump(), versions=versions,

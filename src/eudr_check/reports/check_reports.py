@@ -80,6 +80,7 @@ class ReportSink(Sink):
         self.sources = DataSources(record.catalog, record.data_dir)
         self.point_ha = record.catalog.verdict.point_area_ha
         self.indicator_policy = record.catalog.indicators
+        self.optional = frozenset(d.id for d in record.catalog.enabled if d.optional)
         self.maps_dir = self.out_dir / MAPS_DIR / Path(record.input_name).stem
         self.manifest_path = self.out_dir / f"{self.stem}.manifest.json"
         self.stale = _previous_maps(self.manifest_path, self.out_dir, Path(record.input_name).stem)
@@ -98,7 +99,8 @@ class ReportSink(Sink):
 
     def write(self, batch: Delivered) -> None:
         t0 = time.perf_counter()
-        records = plot_records(batch.report, batch.results, batch.first_row, self.indicator_policy)
+        records = plot_records(batch.report, batch.results, batch.first_row,
+                               self.indicator_policy, self.optional)  # fmt: skip
         drawn = batch.extras.get(UnitMaps.key, {}) if self.unit_extra is not None else {}
         maps = self._draw_maps(records, drawn, batch.first_row)
         t1 = time.perf_counter()

@@ -56,7 +56,7 @@ def _index(value: Any) -> int | None:
 
 def plot_records(
     report: ValidationReport, results: Sequence[PlotResult], first_row: int = 0,
-    policy: IndicatorPolicy | None = None,
+    policy: IndicatorPolicy | None = None, optional: frozenset[str] = frozenset(),
 ) -> list[PlotRecord]:  # fmt: skip
     """Rows, results and findings side by side; results must follow the plot rows' order."""
     plots = report.plots
@@ -89,7 +89,7 @@ def plot_records(
                 findings=own + tuple(legal),
                 indicators=None
                 if policy is None or not result.stats
-                else indicators(result.stats, policy, result.buffered_point),
+                else indicators(result.stats, policy, result.buffered_point, optional),
             )
         )
     return records

@@ -54,7 +54,8 @@ def plot(
     sources: Annotated[DataSources, Depends(deps.sources)],
 ) -> schemas.PlotDetail:  # fmt: skip
     ref = plot_for(registry, caller, plot_key)
-    return views.plot_detail(registry, ref, sources.catalog.indicators)
+    optional = frozenset(d.id for d in sources.catalog.enabled if d.optional)
+    return views.plot_detail(registry, ref, sources.catalog.indicators, optional)
 
 
 @router.get(
