@@ -367,6 +367,12 @@ def test_catalog_problems_are_config_errors(hansen: Dataset, data_dir: Path) -> 
         (TileScheme.JRC, "S10_W80", "S10_W80"),
         (TileScheme.JRC, "N0_W80", "N0_W80"),
         (TileScheme.JRC, "S10_W080", None),
+        (TileScheme.WORLDCOVER, "s06w081", "S06W081"),
+        (TileScheme.WORLDCOVER, "N39E012", "N39E012"),
+        (TileScheme.WORLDCOVER, "S05W081", None),  # not on the 3° grid
+        (TileScheme.WORLDCOVER, "S6W81", None),
+        (TileScheme.SINGLE, "all", "all"),
+        (TileScheme.SINGLE, "00N_080W", None),
     ],
 )
 def test_parse_tile(scheme: TileScheme, name: str, expected: str | None) -> None:

@@ -68,9 +68,11 @@ def test_exactly_the_catalog_files_are_there() -> None:
     expected = {path_of(*case) for case in FILES}
     for ds, layer, tile in FILES:
         assert path_of(ds, layer, tile).name == ds.file_name(layer, tile)
-    # sample_data/jrc_tmf/ is scripts/make_sample_tmf.py's (TMF is off in the catalog; its
-    # tiles are tested in test_indicators.py).
-    assert {p for p in DATA.rglob("*.tif") if "jrc_tmf" not in p.parts} == expected
+    # sample_data/jrc_tmf/ is scripts/make_sample_tmf.py's and esa_worldcover/ is
+    # make_sample_national.py's (both off in the catalog; tested in test_indicators.py and
+    # test_national_layers.py).
+    others = {"jrc_tmf", "esa_worldcover"}
+    assert {p for p in DATA.rglob("*.tif") if not others & set(p.parts)} == expected
 
 
 def test_sample_data_stays_small() -> None:

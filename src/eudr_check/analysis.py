@@ -166,6 +166,10 @@ def _dataset_stats(
         return _alerts(ds, windows["alerts"], shapes, catalog.cutoff_date)
     if ds.role is Role.TMF:
         return _tmf(ds, windows, shapes, catalog.cutoff_date.year)
+    if ds.role is Role.LAND_COVER:
+        return _land_cover(ds, windows, shapes, catalog.cutoff_date.year)
+    if ds.role is Role.LOSS_YEAR:
+        return _loss_year(ds, windows, shapes, catalog.cutoff_date)
     raise ConfigError(f"dataset {ds.id}: role {ds.role.value} is not supported yet; disable it")
 
 
@@ -292,18 +296,36 @@ def _tmf(
     ]  # fmt: skip
 
 
+def alert_days(
+    v: NDArray[np.int64], encoding: dict[str, object], origin: dt.date
+) -> NDArray[np.int64]:
+    """Days since `origin` of each alert value (0 where there is none), per the encoding:
+
+    - "days" (GFW's date_conf; GLAD-S2 native with no divisor): confidence x divisor + days
+      since the encoding's date_origin;
+    - "yydoy" (RADD native): 21001 = 1 January 2021, day of year after the year's two digits.
+    """
+    divisor = int(str(encoding.get("confidence_divisor", 10000)))
+    raw = v % divisor if divisor > 0 else v
+    if str(encoding.get("date_format", "days")) != "yydoy":
+        return np.where(v > 0, raw, 0)
+    years = (raw // 1000 + 30).astype("datetime64[Y]")  # 30 = 2000 - 1970
+    day = years.astype("datetime64[D]") + (raw % 1000 - 1).astype("timedelta64[D]")
+    days = (day - np.datetime64(origin, "D")).astype(np.int64)
+    return np.where(v > 0, days, 0)
+
+
 def _alerts(
     ds: Dataset, alerts: RasterWindow, shapes: list[shapely.Geometry], cutoff: dt.date
 ) -> list[DatasetStats]:
     cells = _cells(alerts, shapes)
     origin = dt.date.fromisoformat(str(ds.encoding.get("date_origin", "2014-12-31")))
-    divisor = int(ds.encoding.get("confidence_divisor", 10000))
     first_day = (cutoff - origin).days + 1
     r, c = cells.rows, cells.cols
     v = alerts.data[r, c].astype(np.int64)
     # Value 0 is "no alert", not "no data": alert layers cover everything they monitor, so only
     # cells no file covered are missing.
-    days = v % divisor
+    days = alert_days(v, ds.encoding, origin)
     after = (v > 0) & (days >= first_day)
     total = cells.total()
     missing = _share(cells.total(alerts.outside[r, c]), total)
@@ -319,4 +341,74 @@ def _alerts(
             if latest[i] >= 0 else None,
         )
         for i in range(len(shapes))
+    ]  # fmt: skip
+
+
+def _land_cover(
+    ds: Dataset, windows: dict[str, RasterWindow], shapes: list[shapely.Geometry], cutoff_year: int
+) -> list[DatasetStats]:
+    """Hectares per land-cover class; the tree-cover classes count for Whisp's indicator 1 only
+    on a map of the cut-off year (WorldCover 2020, not 2021)."""
+    lc = windows["map"]
+    cells = _cells(lc, shapes)
+    r, c = cells.rows, cells.cols
+    nd = lc.nodata[r, c]
+    codes = lc.data[r, c].astype(np.int64)
+    total = cells.total()
+    share = _share(cells.total(nd), total)
+    by_class = cells.by_code(~nd, codes)
+    trees = [int(v) for v in ds.encoding.get("tree_classes", [10])]
+    tree_m2 = cells.total(np.isin(codes, trees) & ~nd)
+    of_cutoff = int(ds.encoding.get("year", 0)) == cutoff_year
+    return [
+        DatasetStats(
+            ds.id, ds.version, _ha(float(total[i])), float(share[i]),
+            land_cover=tuple((code, _ha(m2)) for code, m2 in by_class[i]),
+            tree_cover_2020_ha=_ha(float(tree_m2[i])) if of_cutoff else None,
+        )
+        for i in range(cells.n)
+    ]  # fmt: skip
+
+
+def _loss_year(
+    ds: Dataset, windows: dict[str, RasterWindow], shapes: list[shapely.Geometry],
+    cutoff: dt.date,
+) -> list[DatasetStats]:  # fmt: skip
+    """Forest loss mapped by the year it happened (MINAM GeoBosques): a layer of years (value =
+    year_base + code) and/or yearly layers (any value = that layer's year). Loss after the
+    cut-off counts as loss in 2020 forest (the map only maps loss of forest); with
+    `as_alerts`, as alerts (early warnings: a review, never "detected" on their own)."""
+    first = next(iter(windows.values()))
+    cells = _cells(first, shapes)
+    r, c = cells.rows, cells.cols
+    base = int(ds.encoding.get("year_base", 0))
+    year = np.zeros(len(r), np.int64)
+    outside = np.zeros(len(r), bool)
+    for name, w in windows.items():
+        v = w.data[r, c].astype(np.int64)
+        found = (v > 0) & ~w.nodata[r, c]
+        fixed = ds.layers[name].year
+        year = np.maximum(year, np.where(found, fixed if fixed is not None else base + v, 0))
+        outside |= w.outside[r, c]
+    # What a file shows counts even where another year's file is missing (that is nodata).
+    after = year > cutoff.year
+    before = (year > 0) & (year <= cutoff.year)
+    stats = _loss_stats(ds, cells, outside, np.zeros_like(outside), after, year, 0)
+    before_m2 = cells.total(before)
+    if not ds.encoding.get("as_alerts", False):
+        return [dataclasses.replace(s, forest_2020_ha=None,
+                                    loss_before_cutoff_ha=_ha(float(before_m2[i])))
+                for i, s in enumerate(stats)]  # fmt: skip
+    count = np.bincount(cells.owner[after], minlength=cells.n)
+    latest = np.zeros(cells.n, np.int64)
+    np.maximum.at(latest, cells.owner[after], year[after])
+    return [
+        dataclasses.replace(
+            s, forest_2020_ha=None, loss_after_cutoff_ha=None, loss_by_year=(),
+            loss_before_cutoff_ha=_ha(float(before_m2[i])), alert_count=int(count[i]),
+            alert_area_ha=float(sum(ha for _, ha in s.loss_by_year)),
+            # Yearly archives date an alert by its year only (ISO 8601 allows "2023").
+            alert_latest=str(latest[i]) if latest[i] else None,
+        )
+        for i, s in enumerate(stats)
     ]  # fmt: skip

@@ -1,9 +1,11 @@
 """Whisp-compatible indicators and risk (FAO's "What is in that plot?"), from the datasets the
 catalog has, next to our own verdict.
 
-    ind_01_treecover               tree cover in 2020 (JRC GFC2020; Hansen cover 2000 less loss)
-    ind_02_commodities             a commodity or plantation already there in 2020
-    ind_03_disturbance_before_2020 loss or disturbance up to the cut-off (Hansen loss 2001-2020)
+    ind_01_treecover               tree cover in 2020 (JRC GFC2020; Hansen cover 2000 less loss;
+                                   ESA WorldCover 2020's tree cover)
+    ind_02_commodities             a commodity or plantation already there in 2020 (TMF)
+    ind_03_disturbance_before_2020 loss or disturbance up to the cut-off (Hansen loss 2001-2020,
+                                   TMF, GeoBosques)
     ind_04_disturbance_after_2020  loss or alerts after the cut-off
 
 Each is "yes" when one dataset shows it on more than its share of the plot (Whisp's default,
@@ -65,7 +67,7 @@ class Indicators:
 
 Measure = Callable[[DatasetStats], float | None]
 _MEASURES: tuple[Measure, Measure, Measure, Measure] = (
-    lambda s: s.forest_2020_ha,
+    lambda s: s.forest_2020_ha if s.forest_2020_ha is not None else s.tree_cover_2020_ha,
     lambda s: s.commodity_2020_ha,
     lambda s: s.loss_before_cutoff_ha,
     lambda s: None if s.loss_after_cutoff_ha is None and s.alert_area_ha is None

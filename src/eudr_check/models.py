@@ -65,6 +65,10 @@ class DatasetStats:
     loss_by_year: tuple[tuple[int, float], ...] = ()  # (year, ha) from the year after the cut-off
     loss_before_cutoff_ha: float | None = None  # any loss up to the cut-off year (disturbance)
     commodity_2020_ha: float | None = None  # a commodity or plantation mapped in 2020
+    # A land-cover map (ESA WorldCover): hectares per class, and its tree cover when it is a
+    # map of the cut-off year (evidence for Whisp's indicator 1; not a forest map the verdict uses).
+    land_cover: tuple[tuple[int, float], ...] = ()
+    tree_cover_2020_ha: float | None = None
     alert_count: int | None = None
     alert_area_ha: float | None = None
     alert_latest: str | None = None  # ISO date of the newest alert after the cut-off
@@ -91,6 +95,15 @@ class DatasetStats:
             "loss_by_year": {str(y): ha for y, ha in self.loss_by_year},
             "loss_before_cutoff_ha": self.loss_before_cutoff_ha,
             "commodity_2020_ha": self.commodity_2020_ha,
+            # Only land-cover maps have these: other datasets' stored stats stay as they were.
+            **(
+                {
+                    "land_cover": {str(c): ha for c, ha in self.land_cover},
+                    "tree_cover_2020_ha": self.tree_cover_2020_ha,
+                }
+                if self.land_cover or self.tree_cover_2020_ha is not None
+                else {}
+            ),
             "alert_count": self.alert_count,
             "alert_area_ha": self.alert_area_ha,
             "alert_latest": self.alert_latest,
@@ -116,6 +129,8 @@ class DatasetStats:
             loss_by_year=tuple((int(y), float(ha)) for y, ha in d.get("loss_by_year", {}).items()),
             loss_before_cutoff_ha=d.get("loss_before_cutoff_ha"),
             commodity_2020_ha=d.get("commodity_2020_ha"),
+            land_cover=tuple((int(c), float(ha)) for c, ha in d.get("land_cover", {}).items()),
+            tree_cover_2020_ha=d.get("tree_cover_2020_ha"),
             alert_count=d.get("alert_count"),
             alert_area_ha=d.get("alert_area_ha"),
             alert_latest=d.get("alert_latest"),

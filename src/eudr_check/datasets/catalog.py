@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from eudr_check.errors import ConfigError
 from eudr_check.settings import Settings, get_settings
@@ -19,11 +26,15 @@ class Role(StrEnum):
     FOREST_2020 = "forest_2020"  # a forest map of 2020 (JRC GFC2020)
     ALERTS = "alerts"  # near-real-time alerts (GFW integrated)
     TMF = "tmf"  # JRC Tropical Moist Forest: deforestation and degradation years, transitions
+    LAND_COVER = "land_cover"  # a land-cover map of classes (ESA WorldCover)
+    LOSS_YEAR = "loss_year"  # forest loss as the year it happened (MINAM GeoBosques)
 
 
 class TileScheme(StrEnum):
     HANSEN = "hansen"  # 10S_080W
     JRC = "jrc"  # S10_W80
+    WORLDCOVER = "worldcover"  # 3° tiles by their south-west corner: S06W078
+    SINGLE = "single"  # one file for the whole product (a national map)
 
 
 class Layer(BaseModel):
@@ -32,6 +43,9 @@ class Layer(BaseModel):
     nodata: int | None = None
     # The values' type when read (default: uint8; alerts uint16). TMF's years need int16.
     dtype: Literal["uint8", "uint16", "int16"] | None = None
+    # A layer that stands for one year (GeoBosques' yearly alert archives): any value but 0 and
+    # nodata is an event in that year.
+    year: int | None = None
 
 
 class VerdictPolicy(BaseModel):
@@ -79,16 +93,24 @@ class Dataset(BaseModel):
     # Set when the run uses another version than the catalog's (found in the data folder).
     catalog_version: str | None = None
 
-    @field_validator("layers")
-    @classmethod
-    def _layers_name_tiles(cls, layers: dict[str, Layer]) -> dict[str, Layer]:
-        for name, layer in layers.items():
+    @model_validator(mode="after")
+    def _layers_name_tiles(self) -> Dataset:
+        if self.tiles is TileScheme.SINGLE:  # one file: nothing to name
+            return self
+        for name, layer in self.layers.items():
             if "{tile}" not in layer.file:
                 raise ValueError(f"layer {name}: file name must contain {{tile}}")
-        return layers
+        return self
 
     def file_name(self, layer: str, tile: str) -> str:
         return self.layers[layer].file.format(version=self.version, tile=tile)
+
+    @property
+    def gives_alerts(self) -> bool:
+        """Reported as alerts: alert layers, and GeoBosques' yearly early-warning archives."""
+        return self.role is Role.ALERTS or (
+            self.role is Role.LOSS_YEAR and bool(self.encoding.get("as_alerts"))
+        )
 
 
 class AreaKind(StrEnum):

@@ -4,6 +4,12 @@ A tile is streamed into `<file>.part` and renamed into place only once complete,
 never sees half a tile under its real name. An interrupted download resumes with an HTTP Range
 request. Each finished file's SHA-256 goes into `<data_dir>/<dataset>/SHA256SUMS` (the coreutils
 format, so `sha256sum -c` works there) and a line into `downloads.json` (where and when from).
+
+Some producers vary a part of each tile's name (JRC TMF: `..._v1_SAM_ID28_N0_W80.tif`); the
+catalog writes it `*`. Such a tile is named by the server (Content-Disposition, RFC 6266): the
+name must fit the layer's template with the `*` standing for letters, digits and `_` only, or
+the download is refused and nothing kept. Its part file carries that name (`<name>.part`), so a
+resume knows the name even when the server says it only once.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import json
 import math
 import os
 import re
+import string
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +34,15 @@ from typing import Any, Literal
 
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
-from eudr_check.datasets.sources import download_url, locate
-from eudr_check.datasets.tiles import TILE_PATTERNS, tile_corner, tile_name, tiles_for_bounds
+from eudr_check.datasets.sources import locate
+from eudr_check.datasets.tiles import (
+    SINGLE_TILE,
+    TILE_PATTERNS,
+    tile_corner,
+    tile_name,
+    tiles_for_bounds,
+    valid_corner,
+)
 from eudr_check.errors import ConfigError, DownloadError
 from eudr_check.fileio import feed, sha256_file, write_text
 from eudr_check.i18n import Lang
@@ -46,6 +61,15 @@ POINT_BUFFER_M = 120.0
 _M_PER_DEG = 110_574.0
 
 _MARK = "\x00"  # stands for {tile} while turning templates into globs and regexes
+_STAR = "*"  # in a layer's file name: the part of the name the producer varies per tile
+_STAR_RE = "[A-Za-z0-9_]+"  # what a `*` may stand for: never a path separator, a dot or `..`
+_SOURCE_FIELDS = ("file", "version", "tile", "lat", "lon", "product")
+_CORNER = re.compile(r"(\d*[NS]\d*)_?(\d*[EW]\d*)")  # a tile name's two parts: N0 W80, 10S 080W
+# RFC 6266 / RFC 9110: `type *( ";" name "=" ( token / quoted-string ) )`.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_DISPOSITION_TYPE = re.compile(rf"\s*{_TOKEN}\s*")
+_DISPOSITION_PARAM = re.compile(rf';\s*({_TOKEN})\s*=\s*("(?:[^"\\]|\\.)*"|{_TOKEN})\s*')
+_EXT_VALUE = re.compile(r"([A-Za-z0-9!#$%&+^_`{}~-]+)'[A-Za-z0-9-]*'(.*)", re.DOTALL)  # RFC 8187
 _SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
 
@@ -116,12 +140,15 @@ class ChecksumProblem:
 
 
 def parse_tile(scheme: TileScheme, name: str) -> str | None:
-    """The canonical tile name (`10s_080w` -> `10S_080W`), or None if it is no 10° tile name."""
+    """The canonical tile name (`10s_080w` -> `10S_080W`), or None if it names no tile of the
+    scheme (10° Hansen/JRC, 3° WorldCover, "all" for a single file)."""
     name = name.strip().upper()
+    if scheme is TileScheme.SINGLE:
+        return SINGLE_TILE if name == SINGLE_TILE.upper() else None
     if not re.fullmatch(TILE_PATTERNS[scheme], name):
         return None
     top, left = tile_corner(scheme, name)
-    if top % 10 or left % 10 or not (-80 <= top <= 90 and -180 <= left <= 170):
+    if not valid_corner(scheme, top, left):
         return None
     # The round trip rejects spellings the producer never uses, like 00S or W080 for JRC.
     canonical = tile_name(scheme, top, left)
@@ -198,19 +225,65 @@ def _log_download(data_dir: Path, dataset: Dataset, entry: dict[str, Any]) -> No
 
 
 def source_url(dataset: Dataset, layer: str, tile: str) -> str:
-    """The URL a tile is fetched from; ConfigError when the catalog gives none usable."""
-    try:
-        url = download_url(dataset, layer, tile)
-    except (KeyError, IndexError) as exc:
-        raise ConfigError(
-            f"{dataset.id}: the download source uses {{{exc.args[0]}}}, which is not known; "
-            "only {file}, {version} and {tile} are"
-        ) from None
-    if url is None:
+    """The URL a tile is fetched from; ConfigError when the catalog gives none usable.
+
+    The `source` template may use {file}, {version}, {tile}, {lat} and {lon} (the tile name's
+    two parts as the scheme spells them: N0 and W80 for JRC's N0_W80, 10S and 080W for
+    Hansen's) and {product}: the layer's name at the producer, from `encoding.download_names`
+    (JRC's tile service: `dataset=DeforestationYear`).
+    """
+    if dataset.source is None:
         raise ConfigError(f"{dataset.id}: the catalog gives no download source")
+    file = dataset.file_name(layer, tile)
+    fields = {"file": file, "version": dataset.version, "tile": tile}
+    corner = _CORNER.fullmatch(tile)
+    if corner:
+        fields["lat"], fields["lon"] = corner.groups()
+    product = _download_names(dataset).get(layer)
+    if product is not None:
+        fields["product"] = product
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(dataset.source) if f is not None}
+        url = dataset.source.format(**fields)
+    except (KeyError, IndexError) as exc:
+        name = exc.args[0]
+        if name == "product":
+            raise ConfigError(
+                f"{dataset.id}: the download source uses {{product}}, but "
+                f"encoding.download_names gives no name for layer {layer!r}"
+            ) from None
+        known = ", ".join(f"{{{f}}}" for f in _SOURCE_FIELDS)
+        raise ConfigError(
+            f"{dataset.id}: the download source uses {{{name}}}, which is not known; "
+            f"only {known} are"
+        ) from None
+    except ValueError as exc:  # a lone brace
+        raise ConfigError(
+            f"{dataset.id}: the download source is no valid template ({exc})"
+        ) from None
+    if _STAR in file and "file" in used:
+        raise ConfigError(
+            f"{dataset.id}: layer {layer!r} is named by the server ({file}); its download "
+            "source cannot use {file}"
+        )
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{dataset.id}: downloads need an http(s) source, not {url}")
     return url
+
+
+def _download_names(dataset: Dataset) -> dict[str, str]:
+    """Layer -> the producer's name for it (`encoding.download_names`), checked."""
+    names = dataset.encoding.get("download_names", {})
+    if not isinstance(names, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in names.items()
+    ):
+        raise ConfigError(f"{dataset.id}: encoding.download_names must map layers to names")
+    unknown = sorted(set(names) - set(dataset.layers))
+    if unknown:
+        raise ConfigError(
+            f"{dataset.id}: encoding.download_names names unknown layer(s) {', '.join(unknown)}"
+        )
+    return names
 
 
 def local_target(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> Path:
@@ -227,6 +300,96 @@ def part_path(target: Path) -> Path:
     return target.with_name(target.name + ".part")
 
 
+def named_by_server(dataset: Dataset, layer: str) -> bool:
+    """Whether the layer's file name has a per-tile part (`*`) only the server can fill."""
+    return _STAR in dataset.layers[layer].file
+
+
+def _server_named_pattern(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> Path:
+    """The local path of a server-named tile with its `*` (the folder must have none)."""
+    name = dataset.file_name(layer, tile)
+    where = dataset.location.format(
+        data_dir=str(data_dir), file=name, version=dataset.version, tile=tile
+    )
+    path = Path(where)
+    if path.name != name or _STAR in str(path.parent):
+        raise ConfigError(
+            f"{dataset.id}: layer {layer!r} is named by the server, so its location must end "
+            f"with {{file}} and have no `*` elsewhere ({dataset.location})"
+        )
+    return path
+
+
+def _name_regex(pattern: str) -> re.Pattern[str]:
+    """A file name template with `*` (and no {tile} left) as a regex."""
+    return re.compile(_STAR_RE.join(re.escape(p) for p in pattern.split(_STAR)))
+
+
+def _star_glob(pattern: str) -> str:
+    """A glob for a template whose only wildcards are its `*`s."""
+    return _STAR.join(glob.escape(p) for p in pattern.split(_STAR))
+
+
+def _parts_of(pattern: Path) -> list[Path]:
+    """Part files of earlier downloads of a server-named tile, oldest first."""
+    regex = _name_regex(pattern.name + ".part")
+    if not pattern.parent.is_dir():
+        return []
+    hits = [p for p in pattern.parent.glob(_star_glob(pattern.name) + ".part")
+            if p.is_file() and regex.fullmatch(p.name)]  # fmt: skip
+    return sorted(hits, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def disposition_filename(value: str | None) -> str | None:
+    """The file name a Content-Disposition header gives (RFC 6266), unchecked.
+
+    `filename*` (RFC 8187: `UTF-8''JRC_%C3%A9.tif`) wins over `filename`, as the RFC says;
+    None when the header names no file. Parsing stops at the first malformed parameter.
+    """
+    if not value:
+        return None
+    match = _DISPOSITION_TYPE.match(value)
+    if not match:
+        return None
+    params: dict[str, str] = {}
+    pos = match.end()
+    while param := _DISPOSITION_PARAM.match(value, pos):
+        raw = param[2]
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1], flags=re.DOTALL)
+        params.setdefault(param[1].lower(), raw)
+        pos = param.end()
+    extended = _EXT_VALUE.fullmatch(params.get("filename*", ""))
+    if extended and extended[1].lower() in ("utf-8", "iso-8859-1"):
+        try:
+            return urllib.parse.unquote(extended[2], encoding=extended[1], errors="strict")
+        except UnicodeDecodeError:
+            pass  # then the plain filename, if any
+    return params.get("filename")
+
+
+def _served_name(headers: Any, pattern: Path, resuming: str | None = None) -> str:
+    """The server's name for a server-named tile, checked; ValueError saying why not.
+
+    `resuming`: the name of the part a 206 answer continues, for a server that names the
+    file only in full answers.
+    """
+    name = disposition_filename(headers.get("Content-Disposition")) or resuming
+    if not name:
+        raise ValueError(
+            "the server did not name the file (no filename in Content-Disposition), and the "
+            f"layer's name {pattern.name} has a part only the server knows"
+        )
+    if "/" in name or "\\" in name or ".." in name or "\x00" in name:
+        raise ValueError(f"the server names the file {name!r}: a path, not a file name; refused")
+    if not _name_regex(pattern.name).fullmatch(name):
+        raise ValueError(
+            f"the server names the file {name!r}, which is not a name of this layer and tile "
+            f"({pattern.name}); refused"
+        )
+    return name
+
+
 def download_tile(
     dataset: Dataset, layer: str, tile: str, data_dir: Path, *,
     progress: ProgressFn | None = None, timeout: float = 60, force: bool = False,
@@ -236,23 +399,35 @@ def download_tile(
     Skips the transfer when the file is there and matches SHA256SUMS, unless `force`; `force`
     also discards a partial download. Raises DownloadError for network and HTTP failures (the
     part is kept for a later resume) and ConfigError when the catalog cannot be downloaded from.
+    A layer named with `*` takes the file's name from the server and refuses (DownloadError,
+    nothing kept) a name that does not fit; a file its `*` already matches counts as there.
     """
     if layer not in dataset.layers:
         raise ConfigError(f"{dataset.id}: unknown layer {layer!r}")
     url = source_url(dataset, layer, tile)
+    # A server-named tile already here is the file its `*` matches (the newest name if several).
     target = local_target(dataset, layer, tile, data_dir)
-    name = target.name
-    part = part_path(target)
+    pattern = (
+        _server_named_pattern(dataset, layer, tile, data_dir)
+        if named_by_server(dataset, layer)
+        else None
+    )
     if force:
-        part.unlink(missing_ok=True)
+        for stale in [part_path(target)] if pattern is None else _parts_of(pattern):
+            stale.unlink(missing_ok=True)
     elif target.is_file():
-        recorded = read_checksums(dataset, data_dir).get(name)
+        recorded = read_checksums(dataset, data_dir).get(target.name)
         if recorded is not None and sha256_file(target) == recorded:
             return DownloadResult(
                 dataset.id, layer, tile, target, target.stat().st_size, recorded, False, True
             )
     target.parent.mkdir(parents=True, exist_ok=True)
-    sha256, resumed = _transfer(url, tile, part, timeout, progress)
+    if pattern is None:
+        sha256, resumed = _transfer(url, tile, part_path(target), timeout, progress)
+    else:
+        target, sha256, resumed = _transfer_named(url, tile, pattern, timeout, progress)
+    name = target.name
+    part = part_path(target)
     size = part.stat().st_size
     part.replace(target)  # atomic: the real name only ever holds a complete file
     _record_checksum(dataset, data_dir, name, sha256)
@@ -287,6 +462,49 @@ def _transfer(url: str, tile: str, part: Path, timeout: float,
     with response:
         start, total = _span(response, offset, url, tile, part)
         return _stream(response, part, start, total, url, tile, progress), start > 0
+
+
+def _transfer_named(url: str, tile: str, pattern: Path, timeout: float,
+                    progress: ProgressFn | None) -> tuple[Path, str, bool]:  # fmt: skip
+    """_transfer for a tile the server names: (its final path, sha256, resumed).
+
+    The part is `<server's name>.part`, created once the name is checked; a bad name removes
+    any part of the tile too. A resume whose server now gives another name starts over.
+    """
+    parts = _parts_of(pattern)
+    for old in parts[:-1]:  # only the latest attempt is resumed
+        old.unlink(missing_ok=True)
+    part = parts[-1] if parts else None
+    while True:  # at most twice: a second round starts from nothing
+        offset = part.stat().st_size if part is not None else 0
+        try:
+            response = _open(url, tile, offset, timeout)
+        except _Unsatisfiable as exc:
+            assert part is not None  # only a range request is unsatisfiable
+            if exc.total == offset:
+                return part.with_name(part.name.removesuffix(".part")), sha256_file(part), True
+            part.unlink()  # longer than the file, or the server won't say: start over
+            part = None
+            continue
+        with response:
+            # A 206 continues the part, whose name the server gave when the transfer began.
+            resuming = part.name[: -len(".part")] if part and response.status == 206 else None
+            try:
+                name = _served_name(response.headers, pattern, resuming)
+            except ValueError as exc:
+                if part is not None:
+                    part.unlink(missing_ok=True)  # nothing of a refused download is kept
+                raise DownloadError(url, tile, str(exc)) from None
+            named = part_path(pattern.with_name(name))
+            if part is not None and part != named:
+                part.unlink(missing_ok=True)  # the server's file changed since the last try
+                part = None
+                if response.status == 206:  # the rest of another file: ask for all of it
+                    continue
+                offset = 0
+            start, total = _span(response, offset, url, tile, named)
+            sha256 = _stream(response, named, start, total, url, tile, progress)
+            return pattern.with_name(name), sha256, start > 0
 
 
 def _open(url: str, tile: str, offset: int, timeout: float) -> Any:
@@ -388,6 +606,8 @@ def download_many(
         for tile in tiles:
             source_url(dataset, layer, tile)
             local_target(dataset, layer, tile, data_dir)
+            if named_by_server(dataset, layer):
+                _server_named_pattern(dataset, layer, tile, data_dir)
     report = DownloadReport()
     for tile in tiles:
         for layer in layers:
@@ -408,22 +628,36 @@ def download_many(
 
 
 def _template_regex(template: str, scheme: TileScheme) -> re.Pattern[str]:
-    """A regex for a path or name with _MARK where the tile goes, capturing the tile."""
-    pieces = [re.escape(p) for p in template.split(_MARK)]
+    """A regex for a path or name with _MARK where the tile goes, capturing the tile; a `*`
+    stands for the per-tile part of a server-named file (letters, digits, `_`)."""
+    pieces = [_STAR_RE.join(re.escape(s) for s in p.split(_STAR)) for p in template.split(_MARK)]
     tile = f"(?P<tile>{TILE_PATTERNS[scheme]})"
     return re.compile(pieces[0] + tile + "(?P=tile)".join(pieces[1:]))
 
 
 def _present_tiles(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, Path]:
-    """Tiles of a layer found in its local location: tile -> path."""
+    """Tiles of a layer found in its local location: tile -> path (a zip read in place: the
+    archive)."""
+    if dataset.tiles is TileScheme.SINGLE:
+        where = locate(dataset, layer, SINGLE_TILE, data_dir)
+        if where.remote or not where.exists():
+            return {}
+        return {
+            SINGLE_TILE: Path(
+                where.path.removeprefix("/vsizip/").partition(".zip/")[0] + ".zip"
+                if where.path.startswith("/vsizip/")
+                else where.path
+            )
+        }
     template = locate(dataset, layer, _MARK, data_dir).path
     if _MARK not in template:  # a location without {file} or {tile} names no tiles
         return {}
-    pattern = "*".join(glob.escape(p) for p in template.split(_MARK))
+    pattern = "*".join(_star_glob(p) for p in template.split(_MARK))
     regex = _template_regex(template, dataset.tiles)
     found: dict[str, Path] = {}
     # glob.glob, not Path.glob: the wildcard may sit in a folder name ({tile} in a location).
-    for hit in glob.glob(pattern):  # noqa: PTH207
+    # Sorted, so that of several names of one tile the last wins, as when reading (sources).
+    for hit in sorted(glob.glob(pattern)):  # noqa: PTH207
         match = regex.fullmatch(hit)
         if match and parse_tile(dataset.tiles, match["tile"]) and Path(hit).is_file():
             found[match["tile"]] = Path(hit)
@@ -494,5 +728,7 @@ def _path_of(dataset: Dataset, name: str, data_dir: Path) -> Path:
         if match:
             where = locate(dataset, layer, match["tile"], data_dir)
             if not where.remote:
-                return Path(where.path)
+                path = Path(where.path)
+                # A server-named file: the recorded name, not whichever the `*` matches first.
+                return path.with_name(name) if named_by_server(dataset, layer) else path
     return data_dir / dataset.id / name

@@ -23,7 +23,7 @@ from rasterio.windows import Window
 
 from eudr_check.datasets.catalog import Dataset
 from eudr_check.datasets.sources import TileLocation, locate
-from eudr_check.datasets.tiles import TILE_DEG, tile_corner, tiles_for_bounds
+from eudr_check.datasets.tiles import tile_corner, tile_deg, tiles_for_bounds
 from eudr_check.errors import RasterError
 from eudr_check.spatial import Bounds, Grid
 
@@ -142,10 +142,11 @@ def crop(window: RasterWindow, bounds: Bounds) -> RasterWindow | None:
 
 def _uncovered_in_tile(dataset: Dataset, tile: str, t: Affine, covered: NDArray[np.bool_]) -> bool:
     top, left = tile_corner(dataset.tiles, tile)
+    size = tile_deg(dataset.tiles)
     c0 = max(0, round((left - t.c) / t.a))
-    c1 = min(covered.shape[1], round((left + TILE_DEG - t.c) / t.a))
+    c1 = min(covered.shape[1], round((left + size - t.c) / t.a))
     r0 = max(0, round((t.f - top) / -t.e))
-    r1 = min(covered.shape[0], round((t.f - (top - TILE_DEG)) / -t.e))
+    r1 = min(covered.shape[0], round((t.f - (top - size)) / -t.e))
     return bool(c1 > c0 and r1 > r0 and not covered[r0:r1, c0:c1].all())
 
 

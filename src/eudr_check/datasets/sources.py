@@ -6,13 +6,14 @@ so reading code is the same for all of them.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from eudr_check.datasets.catalog import Catalog, Dataset
-from eudr_check.datasets.tiles import tile_corner, tiles_for_bounds
+from eudr_check.datasets.tiles import tiles_for_bounds
 from eudr_check.spatial import Bounds
 
 _REMOTE = {"http://": "/vsicurl/", "https://": "/vsicurl/", "s3://": "/vsis3/", "gs://": "/vsigs/"}
@@ -26,8 +27,39 @@ class TileLocation:
     remote: bool
 
     def exists(self) -> bool:
-        """Local files are checked here; a remote tile only shows when it is opened."""
-        return self.remote or Path(self.path).is_file()
+        """Local files are checked here (a file inside a local zip too); a remote tile only
+        shows when it is opened."""
+        if self.remote:
+            return True
+        if self.path.startswith(_ZIP):
+            archive, _, member = self.path[len(_ZIP) :].partition(".zip/")
+            members = _zip_members(archive + ".zip", _mtime(archive + ".zip"))
+            # An archive that is there but broken is "unreadable" (opening it says why).
+            return members is None or member in members
+        return Path(self.path).is_file()
+
+
+_ZIP = "/vsizip/"  # GDAL reads a file inside a zip archive in place: /vsizip/a.zip/b.tif
+
+
+def _mtime(path: str) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+@lru_cache(maxsize=256)
+def _zip_members(archive: str, mtime_ns: int) -> frozenset[str] | None:
+    """The files in a zip archive (cached per archive state): none if it is not there, None
+    if it is not a zip archive."""
+    if mtime_ns < 0:
+        return frozenset()
+    try:
+        with zipfile.ZipFile(archive) as z:
+            return frozenset(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return None
 
 
 def locate(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> TileLocation:
@@ -61,15 +93,6 @@ def _matches(pattern: str, folder_mtime_ns: int) -> tuple[str, ...]:
     """Cached per folder state: a file added to the folder changes its time."""
     path = Path(pattern)
     return tuple(sorted(str(p) for p in path.parent.glob(path.name) if p.is_file()))
-
-
-def download_url(dataset: Dataset, layer: str, tile: str) -> str | None:
-    if dataset.source is None:
-        return None
-    top, left = tile_corner(dataset.tiles, tile)
-    return dataset.source.format(
-        file=dataset.file_name(layer, tile), version=dataset.version, tile=tile, lat=top, lon=left
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from eudr_check import __version__
-from eudr_check.datasets.catalog import Catalog, Dataset
+from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
+from eudr_check.datasets.tiles import TILE_PATTERNS
 from eudr_check.fileio import sha256_file_cached
 from eudr_check.models import PlotResult
 from eudr_check.rules import RuleThresholds, ValidationReport
@@ -41,17 +43,30 @@ class FileRecord:
 
 
 def file_records(files: Iterable[tuple[str, str, str]]) -> tuple[FileRecord, ...]:
-    """The files a run read, sorted, each with its SHA-256 (hashed once per process)."""
+    """The files a run read, sorted, each with its SHA-256 (hashed once per process). A file
+    read inside a local zip is named archive/member and identified by the archive's hash."""
     records = []
     for dataset_id, layer, path in sorted(set(files)):
-        name = Path(path).name
-        parts = name.removesuffix(".tif").rsplit("_", 2)
-        tile = "_".join(parts[-2:]) if name.endswith(".tif") and len(parts) == 3 else ""
-        remote = path.startswith("/vsi")
-        records.append(
-            FileRecord(dataset_id, layer, tile, name, None if remote else sha256_file_cached(path))
-        )
+        local, name = path, Path(path).name
+        if path.startswith(_ZIP):
+            archive, _, member = path[len(_ZIP) :].partition(".zip/")
+            local, name = archive + ".zip", f"{Path(archive).name}.zip/{member}"
+        remote = local.startswith("/vsi")
+        sha = None if remote else sha256_file_cached(local)
+        records.append(FileRecord(dataset_id, layer, _tile_in(name), name, sha))
     return tuple(records)
+
+
+_ZIP = "/vsizip/"
+# A tile name as the products write it (Hansen 10S_080W, WorldCover S06W078, JRC S10_W80).
+_SCHEMES = (TileScheme.HANSEN, TileScheme.WORLDCOVER, TileScheme.JRC)
+_TILE = re.compile("|".join(f"(?:{TILE_PATTERNS[s]})" for s in _SCHEMES))
+
+
+def _tile_in(name: str) -> str:
+    """The tile a file name names (the last one, after any version), "" if none."""
+    found = _TILE.findall(Path(name).name)
+    return found[-1] if found else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from eudr_check.datasets.catalog import Catalog, Dataset, Role
+from eudr_check.datasets.catalog import Catalog, Dataset
 from eudr_check.engine.record import RunRecord
 from eudr_check.engine.sinks import Delivered, Sink
 from eudr_check.models import DatasetStats, PlotResult
@@ -21,7 +21,7 @@ from eudr_check.reports.csv_out import write_rows
 
 
 def _stat_names(ds: Dataset) -> tuple[str, ...]:
-    if ds.role is Role.ALERTS:
+    if ds.gives_alerts:
         return ("alert_count", "alert_area_ha", "nodata_fraction")
     return ("forest_2020_ha", "loss_after_cutoff_ha", "nodata_fraction")
 
@@ -44,7 +44,7 @@ def _num(value: float | None) -> str:
 def _stat_cells(ds: Dataset, s: DatasetStats | None) -> list[str]:
     if s is None:
         return [""] * len(_stat_names(ds))
-    if ds.role is Role.ALERTS:
+    if ds.gives_alerts:
         count = "" if s.alert_count is None else str(s.alert_count)
         return [count, _num(s.alert_area_ha), _num(s.nodata_fraction)]
     return [_num(s.forest_2020_ha), _num(s.loss_after_cutoff_ha), _num(s.nodata_fraction)]

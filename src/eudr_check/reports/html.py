@@ -114,6 +114,10 @@ _T: dict[str, Text] = {
     "by_year": Text("Pérdida por año (ha)", "Loss by year (ha)"),
     "nodata": Text("Sin datos (%)", "No data (%)"),
     "alerts": Text("Alertas", "Alerts"),
+    "land_cover": Text(
+        "Cobertura (clase: % de la parcela): {classes}",
+        "Land cover (class: % of the plot): {classes}",
+    ),
     "notes": Text("Notas", "Notes"),
     "missing": Text("falta el mosaico {tiles}", "missing tile {tiles}"),
     "findings": Text("Observaciones de la geometría", "Geometry findings"),
@@ -412,6 +416,10 @@ def _stats_row(s: DatasetStats, lang: Lang) -> str:
     if s.alert_count is not None:
         alerts = f"{s.alert_count} ({_num(s.alert_area_ha)} ha; {s.alert_latest or '–'})"
     notes = []
+    if s.land_cover and s.plot_area_ha > 0:  # a land-cover map: its main classes
+        top = sorted(s.land_cover, key=lambda c: -c[1])[:3]
+        shares = ", ".join(f"{code}: {_num(100 * ha / s.plot_area_ha, 1)} %" for code, ha in top)
+        notes.append(_t("land_cover", lang, classes=shares))
     if s.missing_tiles:
         notes.append(_t("missing", lang, tiles=", ".join(s.missing_tiles)))
     if s.error:

@@ -49,11 +49,17 @@ def _pct(fraction: float | None) -> float | None:
 _UNMEASURED = "unmeasured"
 
 
+_LAND_COVER = ("nodata_pct", "tree_cover_pct", "cropland_pct", "main_class")
+_CROPLAND = 40  # ESA WorldCover's cropland class
+
+
 def _dataset_columns(ds: Dataset, years: list[int]) -> list[str]:
-    if ds.role is Role.ALERTS:
+    if ds.gives_alerts:
         return [
             f"{ds.id}_{c}" for c in ("nodata_pct", "alert_count", "alert_area_ha", "alert_latest")
         ]
+    if ds.role is Role.LAND_COVER:
+        return [f"{ds.id}_{c}" for c in _LAND_COVER]
     cols = ["forest_2020_ha", "forest_2020_pct", "loss_after_cutoff_ha", "nodata_pct"]
     return [f"{ds.id}_{c}" for c in cols] + [f"{ds.id}_loss_{y}_ha" for y in years]
 
@@ -65,11 +71,13 @@ def _dataset_cells(ds: Dataset, s: DatasetStats | None) -> tuple[list[Cell], dic
         return [], {}
     nodata = _pct(s.nodata_fraction)
     if s.nodata_fraction >= 1.0 or s.error:  # nothing measured: empty cells, never 0
-        empty: list[Cell] = [nodata, None, None, None] if ds.role is Role.ALERTS else [
-            None, None, None, nodata]  # fmt: skip
+        first = ds.gives_alerts or ds.role is Role.LAND_COVER  # nodata is their first column
+        empty: list[Cell] = [nodata, None, None, None] if first else [None, None, None, nodata]
         return empty, {_UNMEASURED: 1.0}
-    if ds.role is Role.ALERTS:
+    if ds.gives_alerts:
         return [nodata, s.alert_count, _round(s.alert_area_ha, 4), s.alert_latest], {}
+    if ds.role is Role.LAND_COVER:
+        return _land_cover_cells(ds, s, nodata), {}
     cells: list[Cell] = [
         _round(s.forest_2020_ha, 4),
         _pct(s.forest_2020_fraction),
@@ -77,6 +85,17 @@ def _dataset_cells(ds: Dataset, s: DatasetStats | None) -> tuple[list[Cell], dic
         nodata,
     ]
     return cells, {str(y): ha for y, ha in s.loss_by_year}
+
+
+def _land_cover_cells(ds: Dataset, s: DatasetStats, nodata: float | None) -> list[Cell]:
+    classes = dict(s.land_cover)
+    trees = sum(classes.get(int(c), 0.0) for c in ds.encoding.get("tree_classes", [10]))
+    area = s.plot_area_ha
+    main = max(classes, key=lambda c: classes[c]) if classes else None
+    crop = classes.get(_CROPLAND, 0.0)
+    if area <= 0:
+        return [nodata, None, None, main]
+    return [nodata, _round(100 * trees / area, 2), _round(100 * crop / area, 2), main]
 
 
 class ResultsCsvWriter:
@@ -129,14 +148,14 @@ class ResultsCsvWriter:
     def _data_year(ds: Dataset) -> int:
         """The last year of loss a loss dataset can show: the year in its version
         (GFC-2024-v1.12: 2024); 0 for other datasets or a version naming no year."""
-        if ds.role is not Role.FOREST_LOSS:
+        if ds.role not in (Role.FOREST_LOSS, Role.LOSS_YEAR):
             return 0
-        found = re.search(r"(?<!\d)(20\d\d)(?!\d)", ds.version)
-        return int(found.group(1)) if found else 0
+        found = re.findall(r"(?<!\d)(20\d\d)(?!\d)", ds.version)  # 2001_2024: the last
+        return int(found[-1]) if found else 0
 
     def _years(self, ds: Dataset) -> list[int]:
         """The year after the cut-off up to the data's last year, or a later year a plot shows."""
-        if ds.role is Role.ALERTS:
+        if ds.gives_alerts or ds.role is Role.LAND_COVER:
             return []
         latest = max(self._latest[ds.id], self._data_year(ds))
         return list(range(self.first_year, latest + 1)) if latest >= self.first_year else []
@@ -166,7 +185,7 @@ class ResultsCsvWriter:
                 cells += [None] * len(_dataset_columns(ds, wanted))
                 continue
             cells += values
-            if ds.role is not Role.ALERTS:
+            if not ds.gives_alerts and ds.role is not Role.LAND_COVER:
                 unmeasured = _UNMEASURED in by_year  # no data over the whole plot
                 cells += [None if unmeasured else _round(by_year.get(str(y), 0.0), 4)
                           for y in wanted]  # fmt: skip
