@@ -276,7 +276,10 @@ def test_the_sample_check_with_the_national_layers_reports_them(tmp_path: Path) 
     assert "Perdida_2001_2024.zip" in manifest
 
 
-def test_a_worldcover_tile_downloads_from_its_bucket_layout(tmp_path: Path, server: Served) -> None:
+def test_a_worldcover_tile_downloads_from_its_bucket_layout(
+    tmp_path: Path,
+    server: Served,  # noqa: F811 (the fixture imported above)
+) -> None:
     """ESA's bucket layout (…/v100/2020/map/<file>) on a local server: the tile lands under its
     real name and the check reads it."""
     from eudr_check.datasets.download import download_tile
@@ -296,3 +299,30 @@ def test_a_worldcover_tile_downloads_from_its_bucket_layout(tmp_path: Path, serv
     assert result.path.read_bytes() == data
     ((s,),) = analyse_group([_square(WC_PX, 6)], catalog, tmp_path).stats
     assert s.tree_cover_2020_ha == pytest.approx(s.plot_area_ha, rel=1e-6)
+
+
+def test_a_new_zip_archive_changes_the_fingerprint_and_the_manifest_names_it(
+    tmp_path: Path,
+) -> None:
+    from eudr_check.datasets.sources import DataSources
+    from eudr_check.engine.fingerprint import fingerprints
+    from eudr_check.engine.plan import plan
+    from eudr_check.engine.record import file_records
+    from eudr_check.intake import read_plots
+    from eudr_check.rules import validate
+    from tests.test_fingerprint import _plots
+
+    catalog = _only("minam_geobosques_perdida")
+    archive = tmp_path / "data" / "minam_geobosques" / "Perdida_2001_2024.zip"
+    _zip(archive, "Perdida_2001_2024.tif", np.zeros((8, 8), np.uint8), 255)
+    tasks = plan(validate(read_plots(_plots(tmp_path)), fix=True), catalog)
+    sources = DataSources(catalog, tmp_path / "data")
+    first = fingerprints(tasks, sources)
+    _zip(archive, "Perdida_2001_2024.tif", np.full((8, 8), 22, np.uint8), 255)
+    assert fingerprints(tasks, sources) != first
+    path = locate(catalog.get("minam_geobosques_perdida"), "loss", "all", tmp_path / "data").path
+    (rec,) = file_records([("minam_geobosques_perdida", "loss", path)])
+    assert rec.name == "Perdida_2001_2024.zip/Perdida_2001_2024.tif" and rec.tile == ""
+    import hashlib
+
+    assert rec.sha256 == hashlib.sha256(archive.read_bytes()).hexdigest()

@@ -642,13 +642,7 @@ def _present_tiles(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, Pa
         where = locate(dataset, layer, SINGLE_TILE, data_dir)
         if where.remote or not where.exists():
             return {}
-        return {
-            SINGLE_TILE: Path(
-                where.path.removeprefix("/vsizip/").partition(".zip/")[0] + ".zip"
-                if where.path.startswith("/vsizip/")
-                else where.path
-            )
-        }
+        return {SINGLE_TILE: where.local_file or Path(where.path)}
     template = locate(dataset, layer, _MARK, data_dir).path
     if _MARK not in template:  # a location without {file} or {tile} names no tiles
         return {}

@@ -26,6 +26,14 @@ class TileLocation:
     path: str  # something rasterio.open accepts
     remote: bool
 
+    @property
+    def local_file(self) -> Path | None:
+        """The file on disk that holds the tile (the archive, for a file read inside a zip);
+        None for a remote tile."""
+        if self.remote:
+            return None
+        return Path(zip_archive(self.path) or self.path)
+
     def exists(self) -> bool:
         """Local files are checked here (a file inside a local zip too); a remote tile only
         shows when it is opened."""
@@ -40,6 +48,13 @@ class TileLocation:
 
 
 _ZIP = "/vsizip/"  # GDAL reads a file inside a zip archive in place: /vsizip/a.zip/b.tif
+
+
+def zip_archive(path: str) -> str | None:
+    """The archive of a GDAL /vsizip/ path (`/vsizip/a.zip/b.tif` -> `a.zip`), else None."""
+    if not path.startswith(_ZIP):
+        return None
+    return path[len(_ZIP) :].partition(".zip/")[0] + ".zip"
 
 
 def _mtime(path: str) -> int:

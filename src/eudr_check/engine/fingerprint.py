@@ -33,8 +33,8 @@ def _tiles(task: PlotTask, sources: DataSources) -> Iterator[tuple[TileKey, Tile
 def _state(where: TileLocation) -> str:
     if where.remote:
         return f"remote:{where.path}"  # remote content is not hashed (that would be a download)
-    p = Path(where.path)
-    return sha256_file_cached(p) if p.is_file() else "missing"
+    p = where.local_file or Path(where.path)  # a file inside a zip: the archive's content
+    return sha256_file_cached(p) if where.exists() and p.is_file() else "missing"
 
 
 def _vector_state(path: Path) -> str:

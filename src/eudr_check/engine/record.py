@@ -19,6 +19,7 @@ from typing import Any
 
 from eudr_check import __version__
 from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
+from eudr_check.datasets.sources import zip_archive
 from eudr_check.datasets.tiles import TILE_PATTERNS
 from eudr_check.fileio import sha256_file_cached
 from eudr_check.models import PlotResult
@@ -48,16 +49,15 @@ def file_records(files: Iterable[tuple[str, str, str]]) -> tuple[FileRecord, ...
     records = []
     for dataset_id, layer, path in sorted(set(files)):
         local, name = path, Path(path).name
-        if path.startswith(_ZIP):
-            archive, _, member = path[len(_ZIP) :].partition(".zip/")
-            local, name = archive + ".zip", f"{Path(archive).name}.zip/{member}"
+        archive = zip_archive(path)
+        if archive is not None:  # archive.zip/member.tif, identified by the archive
+            local, name = archive, f"{Path(archive).name}/{path.partition('.zip/')[2]}"
         remote = local.startswith("/vsi")
         sha = None if remote else sha256_file_cached(local)
         records.append(FileRecord(dataset_id, layer, _tile_in(name), name, sha))
     return tuple(records)
 
 
-_ZIP = "/vsizip/"
 # A tile name as the products write it (Hansen 10S_080W, WorldCover S06W078, JRC S10_W80).
 _SCHEMES = (TileScheme.HANSEN, TileScheme.WORLDCOVER, TileScheme.JRC)
 _TILE = re.compile("|".join(f"(?:{TILE_PATTERNS[s]})" for s in _SCHEMES))
