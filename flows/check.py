@@ -1,6 +1,6 @@
 """The flows: ingest (file -> rules -> registry), check (plots -> verdicts -> registry and
-reports), check-queue (the web service's queued jobs -> registry), nightly (only what
-changed), bundle (lot -> compliance bundle). Each is a few lines
+reports), check-queue (the web service's queued jobs -> registry), bundle (lot -> compliance
+bundle); the nightly monitoring flow is flows/nightly.py. Each is a few lines
 around the library: the check is the engine's `run_check` with Prefect tasks as executor.
 
 A flow's body may use only what it imports from installed modules: Prefect sends the flow
@@ -122,16 +122,6 @@ def check_queue(
         done = worker.drain()
     logger.info("check-queue: %s jobs run", done)
     return {"jobs": done}
-
-
-@flow(name="nightly")
-def nightly(
-    registry_url: str | None = None, data_dir: str | None = None, catalog_path: str | None = None,
-    out_dir: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Every night: re-check only new or edited plots, and plots under new data."""
-    return check(registry_url=registry_url, data_dir=data_dir, catalog_path=catalog_path,
-                 out_dir=out_dir, only_changed=True, kind="nightly")  # fmt: skip
 
 
 @flow(name="bundle")

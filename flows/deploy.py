@@ -9,8 +9,9 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
 
-from flows.check import bundle, check, check_queue, ingest, nightly
+from flows.check import bundle, check, check_queue, ingest
 from flows.dds import POLL_MINUTES, poll_statements
+from flows.nightly import nightly
 
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_TIMEZONE = "America/Lima"
@@ -20,7 +21,7 @@ def deployments() -> list[RunnerDeployment]:
     return [
         nightly.to_deployment(
             name="nightly", schedule=Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE),
-            description="Re-check every registered plot whose inputs changed, at 02:00 Lima.",
+            description="Fresh alerts, re-check what changed, digests and e-mails, 02:00 Lima.",
         ),
         ingest.to_deployment(name="ingest"),
         check.to_deployment(name="check"),

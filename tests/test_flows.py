@@ -8,8 +8,9 @@ import zipfile
 from pathlib import Path
 
 from eudr_check.store.registry import Registry
-from flows.check import bundle, check, check_queue, ingest, nightly
+from flows.check import bundle, check, check_queue, ingest
 from flows.deploy import NIGHTLY_CRON, NIGHTLY_TIMEZONE, deployments
+from flows.nightly import nightly
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"

@@ -333,12 +333,17 @@ def _alerts(
     area = cells.total(after)
     latest = np.full(len(shapes), -1, np.int64)
     np.maximum.at(latest, cells.owner[after], days[after])
+    divisor = int(ds.encoding.get("confidence_divisor", 10000))
+    confidence = np.zeros(len(shapes), np.int64)
+    if divisor > 0:
+        np.maximum.at(confidence, cells.owner[after], v[after] // divisor)
     return [
         DatasetStats(
             ds.id, ds.version, _ha(float(total[i])), float(missing[i]),
             alert_count=int(count[i]), alert_area_ha=_ha(float(area[i])),
             alert_latest=(origin + dt.timedelta(days=int(latest[i]))).isoformat()
             if latest[i] >= 0 else None,
+            alert_confidence=int(confidence[i]) or None,
         )
         for i in range(len(shapes))
     ]  # fmt: skip

@@ -72,6 +72,8 @@ class DatasetStats:
     alert_count: int | None = None
     alert_area_ha: float | None = None
     alert_latest: str | None = None  # ISO date of the newest alert after the cut-off
+    # The highest confidence among them, as the product codes it (GFW: 2 low, 3 high, 4 highest)
+    alert_confidence: int | None = None
     overlaps: tuple[Overlap, ...] = ()  # a vector layer's polygons under the plot
     vector: bool = False  # from a vector layer (legality), not a raster (the verdict)
 
@@ -107,6 +109,7 @@ class DatasetStats:
             "alert_count": self.alert_count,
             "alert_area_ha": self.alert_area_ha,
             "alert_latest": self.alert_latest,
+            **({"alert_confidence": self.alert_confidence} if self.alert_confidence else {}),
             # Only vector layers have overlaps: raster datasets' stored stats stay as they were.
             **(
                 {"vector": True, "overlaps": [o.to_dict() for o in self.overlaps]}
@@ -134,6 +137,7 @@ class DatasetStats:
             alert_count=d.get("alert_count"),
             alert_area_ha=d.get("alert_area_ha"),
             alert_latest=d.get("alert_latest"),
+            alert_confidence=d.get("alert_confidence"),
             overlaps=tuple(Overlap.from_dict(o) for o in d.get("overlaps", ())),
             vector=bool(d.get("vector", False)),
         )

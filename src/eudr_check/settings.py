@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     # The EU's limit is 5 calls per second per address.
     traces_calls_per_second: float = Field(default=5.0, gt=0, le=5.0)
 
+    # E-mail (the nightly digest, failures of the nightly run to admins). No host: no e-mail,
+    # the digests are still on the "What's new" page. Port 587 with STARTTLS by default;
+    # credentials when the server asks for them; a CA file for a server with its own CA.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, gt=0, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_cafile: Path | None = None
+    smtp_from: str = "eudr-check <eudr-check@localhost>"
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    # The web service's address as users reach it, for the links in e-mails.
+    public_url: str = "http://127.0.0.1:8000"
+
     @property
     def unzipped_limit_mb(self) -> float:
         """What an archive may expand to (see max_unzipped_mb)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from eudr_check.api import i18n_reviews
+from eudr_check.api import i18n_news, i18n_reviews
 from eudr_check.i18n import Lang, Text
 
 LANGS = tuple(lang.value for lang in Lang)
@@ -519,6 +519,8 @@ EN: dict[str, str] = {
 # other text. Written as two dictionaries above so each language reads as a whole.
 ES.update(i18n_reviews.ES)
 EN.update(i18n_reviews.EN)
+ES.update(i18n_news.ES)
+EN.update(i18n_news.EN)
 PAGES: dict[str, Text] = {key: Text(ES[key], EN[key]) for key in ES}
 
 

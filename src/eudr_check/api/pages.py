@@ -19,6 +19,7 @@ from eudr_check.api import (
     pages_admin,
     pages_dds,
     pages_lots,
+    pages_news,
     pages_plots,
     pages_reviews,
 )
@@ -108,7 +109,7 @@ def language(request: Request, code: str, next: str = "/") -> Response:
     return response
 
 
-for _module in (pages_plots, pages_lots, pages_dds, pages_admin, pages_reviews):
+for _module in (pages_plots, pages_lots, pages_dds, pages_admin, pages_reviews, pages_news):
     router.include_router(_module.router)
 
 

@@ -135,6 +135,10 @@ def render(
 ) -> HTMLResponse:
     lang = i18n.lang_of(request)
     caller: auth.Caller | None = getattr(request.state, "caller", None)
+    if caller is not None and caller.organisation_id is not None and "news_count" not in context:
+        # The navigation's count of digest items this person has not seen yet.
+        registry = request.app.state.registry
+        context["news_count"] = registry.news_count(caller.organisation_id, caller.token_id)
     page = _env.get_template(template).render(
         lang=lang, caller=caller, here=here(request), path=request.url.path, **context
     )

@@ -13,6 +13,7 @@ from eudr_check.api.routes import lots, reviews
 from eudr_check.api.scope import lot_for
 from eudr_check.dds.lifecycle import DEAD
 from eudr_check.dds.model import EU_COUNTRIES
+from eudr_check.digest import is_stale
 from eudr_check.errors import ApiError
 from eudr_check.reviews import STATE_TEXT, ReviewState
 from eudr_check.store import Role
@@ -133,9 +134,15 @@ def lot_page(
     statements = registry.dds_find(lot_id=lot.id)
     live = [s for s in statements if s.status not in DEAD]
     statuses = registry.lot_statuses(lot.id)
+    built = registry.bundles(lot.id)
+    last_bundle = (
+        {"file": built[0].file_name, "when": built[0].built_at,
+         "stale": is_stale(built[0], statuses)} if built else None
+    )  # fmt: skip
     return render(
         request,
         "lot.html",
+        last_bundle=last_bundle,
         status=status,
         lot=lot,
         statements=statements,

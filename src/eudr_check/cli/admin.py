@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -108,6 +109,36 @@ def revoke_token(
         revoked = reg.revoke_token(token_id)
     if not revoked:
         raise fail(f"no token {token_id}", Lang.EN)
+
+
+@admin_app.command(
+    "set-contact",
+    help=h(
+        "E-mail e idioma de la persona de un token (recibe el resumen nocturno).",
+        "E-mail and language of a token's person (gets the nightly digest).",
+    ),
+)
+def set_contact(
+    token_id: Annotated[int, typer.Argument(help=h("Identificador del token", "Token id"))],
+    email: Annotated[
+        str,
+        typer.Option(
+            "--email", help=h("Dirección; vacía: ningún correo", "Address; empty: no e-mail")
+        ),
+    ],
+    lang: Annotated[str, typer.Option("--lang", help="es | en")] = "es",
+) -> None:
+    """E-mail and language of a token's person (gets the nightly digest)."""
+    address = email.strip() or None
+    if address is not None and not EMAIL.fullmatch(address):
+        raise fail(f"not an e-mail address: {email!r}", Lang.EN)
+    if lang not in ("es", "en"):
+        raise fail(f"--lang must be es or en, not {lang!r}", Lang.EN)
+    with guard(Lang.EN), _registry() as reg:
+        reg.set_contact(token_id, address, lang)
+
+
+EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
 @admin_app.command(

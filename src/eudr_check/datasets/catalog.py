@@ -90,6 +90,9 @@ class Dataset(BaseModel):
     attribution: str
     enabled: bool = True
     optional: bool = False
+    # How often the nightly refresh asks the source for a newer file (a conditional GET):
+    # alert layers change daily; "never" leaves the files as downloaded.
+    refresh: Literal["daily", "weekly", "never"] = "never"
     # Set when the run uses another version than the catalog's (found in the data folder).
     catalog_version: str | None = None
 

@@ -129,6 +129,10 @@ def write_bundle(
         manifest.update(manifest_sections(m, lang, with_evidence))
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_zip(target, {**members, MANIFEST_NAME: text.encode()}, info.created_at)
+    # What it rests on, so that a later result or conclusion shows it stale (lot page, digest).
+    fingerprints = {v: plots.stored[v].fingerprint for v in sorted(plots.stored)}
+    registry.record_bundle(info.id, target.name, sha256_file(target),
+                           m.conclusion.conclusion.value, fingerprints)  # fmt: skip
     log.info("bundle of lot %s (%s plots) written to %s", lot_id, len(used), target)
     return target
 

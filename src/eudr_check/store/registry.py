@@ -46,6 +46,7 @@ from eudr_check.store.dds import DdsRecords
 from eudr_check.store.jobs import JobQueue
 from eudr_check.store.listing import PlotListing
 from eudr_check.store.migrate import has_geometry_column, upgrade
+from eudr_check.store.nightly import NightlyRecords
 from eudr_check.store.reviews import ReviewRecords
 from eudr_check.store.schema import (
     CheckRun,
@@ -117,7 +118,10 @@ class StoredResult:
     result: PlotResult
 
 
-class Registry(AccessQueries, RequestCounters, JobQueue, PlotListing, DdsRecords, ReviewRecords):
+class Registry(
+    AccessQueries, RequestCounters, JobQueue, PlotListing, DdsRecords, ReviewRecords,
+    NightlyRecords,
+):  # fmt: skip
     """Typed access to the registry database; see the module docstring."""
 
     def __init__(self, engine: Engine) -> None:

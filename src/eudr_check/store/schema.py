@@ -281,6 +281,11 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+    # The person behind the token: where the nightly digest goes, in which language, and
+    # when they last opened "What's new" (the count in the navigation is what came after).
+    email: Mapped[str | None] = mapped_column(sa.Text)
+    lang: Mapped[str] = mapped_column(sa.String(2), default="es", server_default="es")
+    news_seen_at: Mapped[dt.datetime | None]
 
 
 class RequestCount(Base):
@@ -460,3 +465,85 @@ class LotExclusion(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     excluded_by: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Bundle(Base):
+    """A compliance bundle built for a lot: what it rested on (each plot version's result
+    fingerprint and the lot's conclusion then), so a later change shows it stale."""
+
+    __tablename__ = "bundles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), index=True)
+    file_name: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    conclusion: Mapped[str] = mapped_column(sa.String(32))
+    fingerprints: Mapped[dict[str, Any]] = mapped_column(Json)  # version id -> fingerprint
+    built_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NightlyRun(Base):
+    """One night's monitoring run (refresh -> re-check -> digest -> notify), with each step's
+    outcome; a night run again after a crash is a new attempt of the same night."""
+
+    __tablename__ = "nightly_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    night: Mapped[str] = mapped_column(sa.String(10), index=True)  # YYYY-MM-DD, Lima
+    status: Mapped[str] = mapped_column(sa.String(16))  # running, done, failed
+    steps: Mapped[dict[str, Any]] = mapped_column(Json)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    admins_told_at: Mapped[dt.datetime | None]
+
+
+class TileFetch(Base):
+    """What a refresh asked a dataset's source for one tile, and what it got."""
+
+    __tablename__ = "tile_fetches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nightly_id: Mapped[int | None] = mapped_column(sa.ForeignKey("nightly_runs.id"), index=True)
+    dataset_id: Mapped[str] = mapped_column(sa.String(64))
+    layer: Mapped[str] = mapped_column(sa.String(64))
+    tile: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    bytes: Mapped[int | None]
+    etag: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Digest(Base):
+    """What changed for one organisation in one night, once: a run of the same night again
+    finds it here and adds nothing."""
+
+    __tablename__ = "digests"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "night"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    night: Mapped[str] = mapped_column(sa.String(10))
+    since: Mapped[dt.datetime]  # results newer than this (the previous digest's end) ...
+    until: Mapped[dt.datetime]  # ... up to this
+    items: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    counts: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The e-mail: claimed before sending (so two runs never both send), then sent or failed.
+    mail_status: Mapped[str | None] = mapped_column(sa.String(16))
+    mail_to: Mapped[list[str]] = mapped_column(Json, default=list)
+    mail_id: Mapped[str | None] = mapped_column(sa.Text)
+    mail_error: Mapped[str | None] = mapped_column(sa.Text)
+    mailed_at: Mapped[dt.datetime | None]
+
+
+class LotWatch(Base):
+    """Each lot's conclusion as the last digest saw it (to say when it changed)."""
+
+    __tablename__ = "lot_watch"
+
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("lots.id"), primary_key=True)
+    conclusion: Mapped[str] = mapped_column(sa.String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
