@@ -44,14 +44,14 @@ def test_ingest_check_nightly_and_bundle(prefect_server: None, tmp_path: Path) -
     assert (tmp_path / "reports").is_dir()
 
     # Nothing changed: the nightly run does no analysis at all.
-    quiet = nightly(registry_url=url, data_dir=DATA)
+    quiet = nightly(registry_url=url, data_dir=DATA, refresh_data=False)
     assert quiet["analysed"] == 0 and quiet["run_id"] is None
 
     # One plot edited: only that plot is analysed again.
     again = ingest(path=str(_edited_copy(tmp_path, "JAE-001")), organisation_id=coop,
                    registry_url=url)  # fmt: skip
     assert again["new_versions"] == 1
-    edited = nightly(registry_url=url, data_dir=DATA)
+    edited = nightly(registry_url=url, data_dir=DATA, refresh_data=False)
     assert edited["analysed"] == 1
 
     with Registry.open(url) as registry:

@@ -35,6 +35,7 @@ from shapely.geometry import shape
 from eudr_check.api import create_app
 from eudr_check.datasets.catalog import load_catalog
 from eudr_check.datasets.refresh import refresh
+from eudr_check.reviews import Action, ReasonCode
 from eudr_check.store.registry import Registry
 from flows.check import bundle, check, ingest
 from flows.nightly import nightly
@@ -196,15 +197,16 @@ def tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tiles]:
 # --- the night -----------------------------------------------------------------------------------
 
 
-def _with_alert_over(path: Path, bounds: tuple[float, float, float, float]) -> bytes:
-    """The alert tile's bytes with a high-confidence alert of 2026-11-20 over a box."""
+def _with_alert_over(path: Path, *boxes: tuple[float, float, float, float]) -> bytes:
+    """The alert tile's bytes with a high-confidence alert of 2026-11-20 over some boxes."""
     with rasterio.open(path) as src:
         values, profile, t = src.read(1), src.profile, src.transform
-    c0, r0 = ~t @ (bounds[0], bounds[3])
-    c1, r1 = ~t @ (bounds[2], bounds[1])
-    rows = slice(max(0, int(r0)), int(np.ceil(r1)))
-    cols = slice(max(0, int(c0)), int(np.ceil(c1)))
-    values[rows, cols] = 30000 + NEW_ALERT_DAY
+    for bounds in boxes:
+        c0, r0 = ~t @ (bounds[0], bounds[3])
+        c1, r1 = ~t @ (bounds[2], bounds[1])
+        rows = slice(max(0, int(r0)), int(np.ceil(r1)))
+        cols = slice(max(0, int(c0)), int(np.ceil(c1)))
+        values[rows, cols] = 30000 + NEW_ALERT_DAY
     from rasterio.io import MemoryFile
 
     with MemoryFile() as mem:
@@ -255,6 +257,16 @@ def test_a_new_alert_tile_reaches_the_plot_the_digest_the_mail_and_the_lot(
         target = free[0]
         versions = [r["version_id"] for r in free[:5]]
         lot = registry.create_lot(exporter, "LOTE-2026-040", "coffee", "0901", 9000.0, versions)
+        # Two doubtful plots of the same tile accepted by the cooperative's reviewer: one will
+        # get the new alert (its review goes out of date), the other not (it still holds,
+        # although the new tile changes its fingerprint too).
+        doubtful = [r for r in rows if r["verdict"] == "needs_review"
+                    and r["plot_id"].startswith("JAE-")][:2]  # fmt: skip
+        why = [ReasonCode.FIELD_VISIT]
+        for r in doubtful:
+            registry.record_review(r["plot_key"], Action.ACCEPTED, why, reviewer="Luis",
+                                   role="reviewer", organisation_id=coop)  # fmt: skip
+        hit, spared = doubtful
     bundle(lot_id=lot, out_dir=str(tmp_path / "bundles"), registry_url=url, data_dir=str(data),
            catalog_path=str(catalog_path))  # fmt: skip
 
@@ -268,9 +280,10 @@ def test_a_new_alert_tile_reaches_the_plot_the_digest_the_mail_and_the_lot(
 
     # Tonight the server has a new tile over the target plot.
     features = json.loads(SAMPLE.read_text(encoding="utf-8"))["features"]
-    (feature,) = [f for f in features if f["properties"]["plot_id"] == target["plot_id"]]
+    boxes = {f["properties"]["plot_id"]: shape(f["geometry"]).bounds for f in features}
     new_name = next(n for n in names if "00N_080W" in n)
-    tiles.publish(new_name, _with_alert_over(folder / new_name, shape(feature["geometry"]).bounds))
+    painted = _with_alert_over(folder / new_name, boxes[target["plot_id"]], boxes[hit["plot_id"]])
+    tiles.publish(new_name, painted)
     tiles.requests.clear()
     done = nightly(registry_url=url, data_dir=str(data), catalog_path=str(catalog_path),
                    night="2026-12-05")  # fmt: skip
@@ -295,6 +308,12 @@ def test_a_new_alert_tile_reaches_the_plot_the_digest_the_mail_and_the_lot(
     assert ("verdict_changed", target["plot_id"]) in kinds
     alert = next(i for i in coop_digest.items if i["kind"] == "new_alerts")
     assert alert["latest"] == "2026-11-20" and alert["confidence"] == 3 and alert["area_ha"] > 0
+    outdated = {i["plot_id"] for i in coop_digest.items if i["kind"] == "review_outdated"}
+    assert outdated == {hit["plot_id"]}
+    with Registry.open(url) as registry:
+        still, _ = registry.review_state_of(spared["plot_key"], [coop])
+        gone, _ = registry.review_state_of(hit["plot_key"], [coop])
+    assert (still.value, gone.value) == ("accepted", "outdated")
     exp_kinds = {i["kind"] for i in exp_digest.items}
     assert {"verdict_changed", "lot_changed", "bundle_stale"} <= exp_kinds
     lot_item = next(i for i in exp_digest.items if i["kind"] == "lot_changed")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from eudr_check.i18n import Lang, Text
 from eudr_check.reasons import Verdict, verdict_name
-from eudr_check.reviews import LotPlotStatus, ReviewState
+from eudr_check.reviews import LotPlotStatus, ReviewState, result_keys
 from eudr_check.store.nightly import BundleInfo, DigestInfo, ResultChange
 from eudr_check.store.registry import Registry
 
@@ -116,10 +116,9 @@ def _lot_items(registry: Registry, lot_id: int, reference: str) -> list[dict[str
 
 
 def is_stale(bundle: BundleInfo, statuses: Sequence[LotPlotStatus]) -> bool:
-    """A bundle no longer matches its lot: a plot's newest result is not the one it carries
-    (new data, a new version), or the lot's plots changed."""
-    current = {str(s.version_id): s.fingerprint for s in statuses if not s.taken_out}
-    return bundle.fingerprints != current
+    """A bundle no longer matches its lot: a plot's newest result says something else than
+    the one it carries (or is of another version), or the lot's plots changed."""
+    return bundle.fingerprints != {str(k): v for k, v in result_keys(statuses).items()}
 
 
 # --- words -------------------------------------------------------------------------------------

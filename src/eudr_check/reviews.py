@@ -149,6 +149,9 @@ class ReviewEvent:
     created_at: dt.datetime
     evidence: tuple[str, ...] = ()  # SHA-256 of the evidence files it rests on
     imagery: Imagery | None = None
+    # The judged result's key (what it said about the plot): the decision holds while the
+    # plot's newest result says the same, whatever else changed in the data.
+    result_key: str | None = None
 
     def to_dict(self, lang: Lang | str = Lang.ES) -> dict[str, Any]:
         return {
@@ -168,6 +171,7 @@ class ReviewEvent:
             "created_at": self.created_at.isoformat(),
             "evidence": list(self.evidence),
             "imagery": None if self.imagery is None else self.imagery.to_dict(),
+            "result_key": self.result_key,
         }
 
 
@@ -238,6 +242,7 @@ def review_state(
     fingerprint: str | None,
     decision: ReviewEvent | None,
     newest_version_id: int | None = None,
+    result_key: str | None = None,
 ) -> ReviewState:
     """A plot version's review state, given its newest result and its newest decision.
 
@@ -250,7 +255,11 @@ def review_state(
     if decision is None:
         return ReviewState.OPEN
     superseded = newest_version_id is not None and decision.version_id != newest_version_id
-    if decision.version_id != version_id or decision.fingerprint != fingerprint or superseded:
+    # Judged on this very result, or on one that said the same (new data elsewhere in a tile).
+    same = decision.fingerprint == fingerprint or (
+        result_key is not None and decision.result_key == result_key
+    )
+    if decision.version_id != version_id or not same or superseded:
         return ReviewState.OUTDATED
     return ReviewState.ACCEPTED if decision.action is Action.ACCEPTED else ReviewState.EXCLUDED
 
@@ -326,10 +335,18 @@ class LotPlotStatus:
     newest_version_id: int
     decision: ReviewEvent | None
     taken_out: bool = False  # explicitly excluded from this lot
+    result_key: str | None = None  # the newest result's key (PlotResultRow.result_key)
 
     @property
     def state(self) -> ReviewState:
-        return review_state(self.verdict, self.version_id, self.fingerprint, self.decision)
+        return review_state(self.verdict, self.version_id, self.fingerprint, self.decision,
+                            result_key=self.result_key)  # fmt: skip
+
+
+def result_keys(statuses: Iterable[LotPlotStatus]) -> dict[int, str]:
+    """Version id -> what its newest result says (its key; its fingerprint for old results),
+    for the plots still in the lot: what a bundle rests on."""
+    return {s.version_id: s.result_key or s.fingerprint or "" for s in statuses if not s.taken_out}
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from eudr_check.reports.bundle_review import (
 from eudr_check.reports.bundle_verify import BUNDLE_FORMAT, MANIFEST_NAME
 from eudr_check.reports.check_reports import ReportSink
 from eudr_check.reports.traces import TracesExport, TracesSink
+from eudr_check.reviews import result_keys
 from eudr_check.settings import Settings, get_settings
 from eudr_check.store.access import LotInfo
 from eudr_check.store.registry import Registry, StoredResult
@@ -130,9 +131,9 @@ def write_bundle(
         text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_zip(target, {**members, MANIFEST_NAME: text.encode()}, info.created_at)
     # What it rests on, so that a later result or conclusion shows it stale (lot page, digest).
-    fingerprints = {v: plots.stored[v].fingerprint for v in sorted(plots.stored)}
+    keys = result_keys(registry.lot_statuses(info.id))
     registry.record_bundle(info.id, target.name, sha256_file(target),
-                           m.conclusion.conclusion.value, fingerprints)  # fmt: skip
+                           m.conclusion.conclusion.value, keys)  # fmt: skip
     log.info("bundle of lot %s (%s plots) written to %s", lot_id, len(used), target)
     return target
 
@@ -213,6 +214,7 @@ def _manifest(
                 "run_id": s.run_id,
                 "tool_version": s.tool_version,
                 "fingerprint": s.fingerprint,
+                "result_key": s.result_key,
                 "checked_at": s.checked_at.isoformat(),
             }
             for s in used

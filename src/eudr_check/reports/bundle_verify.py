@@ -216,11 +216,12 @@ def _mitigation_problems(doc: dict[str, Any]) -> list[BundleProblem]:
         if not isinstance(res, dict) or res.get("verdict") == "deforestation_free":
             continue
         d = decided.get(res.get("version_id"))  # type: ignore[arg-type]
-        if (
-            d is None
-            or d.get("action") != "accepted"
-            or d.get("fingerprint") != res.get("fingerprint")
-        ):
+        # Judged on this result, or on one that said the same about the plot (its key).
+        same = d is not None and (
+            d.get("fingerprint") == res.get("fingerprint")
+            or (res.get("result_key") is not None and d.get("result_key") == res.get("result_key"))
+        )
+        if d is None or d.get("action") != "accepted" or not same:
             out.append(_problem(ProblemKind.CONCLUSION_UNSUPPORTED, str(res.get("plot_id"))))
     return out
 

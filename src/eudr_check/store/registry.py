@@ -116,6 +116,13 @@ class StoredResult:
     fingerprint: str
     checked_at: dt.datetime
     result: PlotResult
+    result_key: str | None = None  # what the result says about the plot (PlotResultRow)
+
+
+def result_key(verdict: str, reasons: Any, stats: Any) -> str:
+    """The hash of what a result says about its plot (see PlotResultRow.result_key)."""
+    text = json.dumps([verdict, reasons, stats], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Registry(
@@ -366,20 +373,22 @@ class Registry(
         if not items:
             return 0
         now = utcnow()
-        rows = [
-            {
+        rows = []
+        for vid, fingerprint, result in items:
+            reasons = strict_json([reason_record(r) for r in result.reasons])
+            stats = strict_json([st.to_dict() for st in result.stats])
+            rows.append({
                 "run_id": run_id,
                 "plot_version_id": int(vid),
                 "fingerprint": fingerprint,
                 "verdict": result.verdict,
-                "reasons": strict_json([reason_record(r) for r in result.reasons]),
-                "stats": strict_json([st.to_dict() for st in result.stats]),
+                "reasons": reasons,
+                "stats": stats,
                 "area_ha": _num(result.area_ha),
                 "buffered_point": bool(result.buffered_point),
                 "created_at": now,
-            }
-            for vid, fingerprint, result in items
-        ]
+                "result_key": result_key(result.verdict.value, reasons, stats),
+            })  # fmt: skip
         with self._write() as s:
             if s.get(CheckRun, run_id) is None:
                 raise StoreError(f"unknown run {run_id}")
@@ -458,7 +467,8 @@ class Registry(
                 for res, plot_id, org_id, tool, run_uid in s.execute(q):
                     vid = res.plot_version_id
                     item = StoredResult(vid, org_id, run_uid, tool, res.fingerprint,
-                                        res.created_at, _plot_result(res, plot_id))  # fmt: skip
+                                        res.created_at, _plot_result(res, plot_id),
+                                        res.result_key)  # fmt: skip
                     newest[vid] = item  # ordered by id: the newest wins
                     if wanted.get(vid) == res.fingerprint:
                         matching[vid] = item

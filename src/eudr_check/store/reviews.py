@@ -276,7 +276,7 @@ class ReviewRecords:
             )
             s.add(row)
             s.flush()
-            return _event(row, plot.plot_id)
+            return _event(row, plot.plot_id, result.result_key)
 
     def review_events(
         self, plot_keys: Sequence[int], organisations: Iterable[int] | None = None
@@ -298,6 +298,7 @@ class ReviewRecords:
                 None if res is None else res.fingerprint,
                 decision,
                 version.id,
+                None if res is None else res.result_key,
             )
             return state, decision
 
@@ -356,8 +357,8 @@ class ReviewRecords:
                     found = results.get(latest.get(vid) or -1)
                     if found is None:
                         continue
-                    verdict, fingerprint = found
-                    state = review_state(verdict, vid, fingerprint, decision, vid)
+                    verdict, fingerprint, key = found
+                    state = review_state(verdict, vid, fingerprint, decision, vid, key)
                     if wanted is not None and state not in wanted:
                         continue
                     after = -1 if decision is None else decision.id
@@ -471,7 +472,7 @@ class ReviewRecords:
                 by_plot.setdefault(e.plot_key, []).append(e)
             statuses = []
             for vid, rid, country, pk, pid, owner, current in rows:
-                verdict, fingerprint = results.get(rid or -1, (None, None))
+                verdict, fingerprint, key = results.get(rid or -1, (None, None, None))
                 counted = [e for e in by_plot.get(pk, []) if e.organisation_id in
                            (lot.organisation_id, owner)]  # fmt: skip
                 # A decision on another version of the plot does not judge this one.
@@ -480,7 +481,7 @@ class ReviewRecords:
                     decision = latest_decision(counted)
                 statuses.append(LotPlotStatus(
                     vid, pk, pid, owner, country, verdict, fingerprint, current or vid,
-                    decision, vid in out_ids,
+                    decision, vid in out_ids, key,
                 ))  # fmt: skip
             return statuses
 
@@ -510,14 +511,14 @@ def _current(s: Session, plot_key: int) -> tuple[Plot, PlotVersion, PlotResultRo
     return plot, version, None if rid is None else s.get(PlotResultRow, rid)
 
 
-def _verdicts(s: Session, ids: Iterable[int | None]) -> dict[int, tuple[Verdict, str]]:
-    """Result id -> (verdict, fingerprint), for many results at once."""
+def _verdicts(s: Session, ids: Iterable[int | None]) -> dict[int, tuple[Verdict, str, str | None]]:
+    """Result id -> (verdict, fingerprint, result key), for many results at once."""
     wanted = sorted({i for i in ids if i is not None})
     r = PlotResultRow
-    out: dict[int, tuple[Verdict, str]] = {}
+    out: dict[int, tuple[Verdict, str, str | None]] = {}
     for chunk in _chunks(wanted):
-        q = select(r.id, r.verdict, r.fingerprint).where(r.id.in_(chunk))
-        out.update({i: (Verdict(v), f) for i, v, f in s.execute(q)})
+        q = select(r.id, r.verdict, r.fingerprint, r.result_key).where(r.id.in_(chunk))
+        out.update({i: (Verdict(v), f, k) for i, v, f, k in s.execute(q)})
     return out
 
 
@@ -525,17 +526,18 @@ def _events(s: Session, plot_keys: Iterable[int], orgs: set[int] | None) -> list
     out: list[ReviewEvent] = []
     for chunk in _chunks(sorted({int(k) for k in plot_keys})):
         q = (
-            select(ReviewEventRow, Plot.plot_id)
+            select(ReviewEventRow, Plot.plot_id, PlotResultRow.result_key)
             .join(Plot, Plot.id == ReviewEventRow.plot_pk)
+            .outerjoin(PlotResultRow, PlotResultRow.id == ReviewEventRow.result_id)
             .where(ReviewEventRow.plot_pk.in_(chunk))
         )
         if orgs is not None:
             q = q.where(ReviewEventRow.organisation_id.in_(sorted(orgs)))
-        out.extend(_event(r, pid) for r, pid in s.execute(q))
+        out.extend(_event(r, pid, key) for r, pid, key in s.execute(q))
     return sorted(out, key=lambda e: e.id)
 
 
-def _event(r: ReviewEventRow, plot_id: str) -> ReviewEvent:
+def _event(r: ReviewEventRow, plot_id: str, result_key: str | None = None) -> ReviewEvent:
     return ReviewEvent(
         r.id,
         r.plot_pk,
@@ -552,6 +554,7 @@ def _event(r: ReviewEventRow, plot_id: str) -> ReviewEvent:
         r.created_at,
         tuple(r.evidence),
         Imagery.from_dict(r.imagery),
+        result_key,
     )
 
 

@@ -240,6 +240,10 @@ class PlotResultRow(Base):
     area_ha: Mapped[float | None]
     buffered_point: Mapped[bool]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # What the result says about the plot, hashed (verdict, reasons, each dataset's figures):
+    # new data elsewhere in a tile changes the fingerprint but not this, so the reviews and
+    # bundles that rest on the result still hold. None for results stored before 0010.
+    result_key: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class Lot(Base):

@@ -1,6 +1,6 @@
 """Nightly monitoring: the nights' runs and their steps, the tiles fetched, each
 organisation's digest (with its e-mail), the lots' conclusions as last seen, the bundles
-built; e-mail and language of a token's person.
+built; e-mail and language of a token's person; each result's key (what it says about the plot).
 
 Revision ID: 0010
 Revises: 0009
@@ -31,6 +31,8 @@ def _fk(table: str, column: str, target: str, key: str = "id") -> sa.ForeignKeyC
 
 def upgrade() -> None:
     json = sa.JSON().with_variant(JSONB(), "postgresql")
+    with op.batch_alter_table("plot_results") as batch:
+        batch.add_column(sa.Column("result_key", sa.String(64), nullable=True))
     with op.batch_alter_table("api_tokens") as batch:
         batch.add_column(sa.Column("email", sa.Text(), nullable=True))
         batch.add_column(sa.Column("lang", sa.String(2), nullable=False, server_default="es"))
@@ -122,3 +124,5 @@ def downgrade() -> None:
         batch.drop_column("news_seen_at")
         batch.drop_column("lang")
         batch.drop_column("email")
+    with op.batch_alter_table("plot_results") as batch:
+        batch.drop_column("result_key")
