@@ -1,5 +1,9 @@
 """Evidence maps: one small PNG per flagged plot showing where and when forest was lost.
 
+The vector layers' areas in the view (protected areas, buffer zones, indigenous lands,
+production forests) are filled lightly and outlined in their kind's colour between the pixels
+and the plot's outline, and named with their share of the plot in a legend of their own.
+
 Drawn on a bare Agg canvas (no pyplot, so no global backend or figure state, safe in servers
 and workers). The same inputs give the same bytes: fixed size and dpi, no software or date
 metadata, pixels drawn with nearest-neighbour sampling.
@@ -12,6 +16,7 @@ import io
 import math
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
@@ -32,6 +38,8 @@ from shapely.geometry.base import BaseGeometry
 from eudr_check.datasets.reader import RasterWindow
 from eudr_check.fileio import write_bytes
 from eudr_check.i18n import Lang, Text
+from eudr_check.reports.map_png import AREA_COLOURS, AREA_KINDS, MapArea
+from eudr_check.spatial import Bounds
 
 SIZE_IN, DPI = 6.0, 100  # 600 x 600 px
 _M_PER_DEG_LON = 111_320.0  # at the equator
@@ -53,7 +61,15 @@ _TEXT = {
     "no_loss_data": Text("Sin datos de pérdida de bosque", "No forest loss data"),
     "lon": Text("Longitud (°)", "Longitude (°)"),
     "lat": Text("Latitud (°)", "Latitude (°)"),
+    "area": Text("{kind}: {name}", "{kind}: {name}"),
+    "area_category": Text("{kind}: {name} ({category})", "{kind}: {name} ({category})"),
+    "area_share": Text(", {percent} % de la parcela", ", {percent} % of the plot"),
+    "area_outside": Text(", fuera de la parcela", ", outside the plot"),
+    "areas_more": Text("… y {n} áreas más en el mapa", "… and {n} more areas on the map"),
 }
+AREA_ALPHA = 0.18  # the fill of an area: light enough to see the pixels under it
+MAX_AREA_ROWS = 4  # area legend rows; more areas are counted in one more row
+AREA_LABEL_CHARS = 96  # what one legend row holds across the figure (at 7.5 pt)
 
 
 def _t(key: str, lang: Lang, **kw: object) -> str:
@@ -146,6 +162,67 @@ def _draw_outline(ax: Axes, geometry: BaseGeometry) -> None:
         ax.plot(xy[:, 0], xy[:, 1], color=OUTLINE, lw=2.0)
 
 
+def _percent(share: float) -> str:
+    return "< 0.1" if 0 < share < 0.0005 else f"{100 * share:.1f}"
+
+
+def area_labels(areas: Sequence[MapArea], lang: Lang) -> list[tuple[MapArea | None, str]]:
+    """The legend rows of the areas drawn: one per area (kind, name and category, as the
+    layer's fields say; a category the name already says is left out), the first polygon
+    standing for its namesakes, with the share of the plot when the check measured it (the
+    name is shortened, never the share); at most MAX_AREA_ROWS, the last then saying how many
+    more (its area None: no swatch)."""
+    rows: dict[tuple[str, str, str | None], tuple[MapArea, str]] = {}
+    for area in areas:
+        key = (area.kind.value, area.name, area.category)
+        if key in rows:
+            continue
+        kind = AREA_KINDS[area.kind](lang)
+        cat = area.category
+        if cat and cat.strip().casefold() not in area.name.casefold():
+            label = _t("area_category", lang, kind=kind, name=area.name, category=cat)
+        else:
+            label = _t("area", lang, kind=kind, name=area.name)
+        share = ""
+        if area.share is not None:
+            share = (_t("area_share", lang, percent=_percent(area.share)) if area.share > 0
+                     else _t("area_outside", lang))  # fmt: skip
+        rows[key] = (area, _shorten(label, AREA_LABEL_CHARS - len(share)) + share)
+    out: list[tuple[MapArea | None, str]] = list(rows.values())
+    if len(out) > MAX_AREA_ROWS:
+        more = _t("areas_more", lang, n=len(out) - MAX_AREA_ROWS + 1)
+        out = [*out[: MAX_AREA_ROWS - 1], (None, more)]
+    return out
+
+
+def _oriented(geometry: BaseGeometry) -> list[BaseGeometry]:
+    """The polygons, exteriors counter-clockwise and holes clockwise (the fill rule's way)."""
+    parts = shapely.get_parts(geometry).tolist()
+    return [shapely.geometry.polygon.orient(p) for p in parts if p.geom_type == "Polygon"]
+
+
+def _draw_areas(ax: Axes, areas: Sequence[MapArea]) -> None:
+    """Fill each area lightly and outline it, over the pixels (z 0, no-data hatching 1) and
+    under the plot's outline (z 2)."""
+    for area in areas:
+        colour = AREA_COLOURS[area.kind]
+        for poly in _oriented(area.geometry):
+            ax.add_patch(PathPatch(_path(poly), facecolor=to_rgba(colour, AREA_ALPHA),
+                                   edgecolor="none", lw=0, zorder=1.5))  # fmt: skip
+            for ring in (poly.exterior, *poly.interiors):
+                xy = np.asarray(ring.coords)
+                ax.plot(xy[:, 0], xy[:, 1], color=colour, lw=1.2, zorder=1.6)
+
+
+def _area_handles(areas: Sequence[MapArea], lang: Lang) -> list[Line2D | Patch]:
+    return [
+        Patch(facecolor="none", edgecolor="none", label=label) if a is None else
+        Patch(facecolor=to_rgba(AREA_COLOURS[a.kind], AREA_ALPHA * 2),
+              edgecolor=AREA_COLOURS[a.kind], lw=1.2, label=label)
+        for a, label in area_labels(areas, lang)
+    ]  # fmt: skip
+
+
 def _nice_length(metres: float) -> float:
     """The largest 1-2-5 step not over `metres` (the scale bar's length)."""
     exp = 10.0 ** math.floor(math.log10(max(metres, 1.0)))
@@ -187,6 +264,12 @@ def _scale_and_north(ax: Axes, width_deg: float, lat: float) -> None:
         fontsize=11,
         fontweight="bold",
     )
+
+
+def map_view(geometry: BaseGeometry, window: RasterWindow | None) -> Bounds:
+    """What `render_plot_map` shows of the ground: the window, else the plot with a margin."""
+    left, right, bottom, top = _view(geometry, window)
+    return Bounds(left, bottom, right, top)
 
 
 def _view(geometry: BaseGeometry, window: RasterWindow | None) -> tuple[float, float, float, float]:
@@ -278,8 +361,11 @@ def render_plot_map(
     loss_year_base: int = 2000,
     note: str | None = None,
     credit: str | None = None,
+    areas: Sequence[MapArea] = (),
 ) -> Path:
-    """Draw the plot over its loss pixels; without a loss window, the outline and a note."""
+    """Draw the plot over its loss pixels; without a loss window, the outline and a note.
+    `areas` (see `map_view` for the ground shown) are drawn between the two and named in a
+    legend below the main one."""
     fig = Figure(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     # Map on top, legend and notes below it: long legend labels never squeeze the map.
@@ -292,16 +378,34 @@ def render_plot_map(
     else:
         handles += _no_raster(ax, lang)
         note = _t("no_loss_data", lang) + (f". {note}" if note else ".")
+    _draw_areas(ax, areas)
     _draw_outline(ax, geometry)
     _frame(ax, _view(geometry, loss_window), lang)
     ax.set_title(_shorten(title, 70), fontsize=10, parse_math=False)
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.04, 0.2), ncol=3,
-               fontsize=7.5, frameon=False, columnspacing=1.2)  # fmt: skip
+    legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.04, 0.2), ncol=3,
+                        fontsize=7.5, frameon=False, columnspacing=1.2)  # fmt: skip
+    if areas:
+        _area_legend(fig, ax, legend, _area_handles(areas, lang))
     if note:
         fig.text(0.05, 0.075, _shorten(note, 150), fontsize=8, wrap=True, parse_math=False)
     if credit:
         fig.text(0.05, 0.02, _shorten(credit, 120), fontsize=6, color="#555555", parse_math=False)
     return _save(fig, path)
+
+
+def _area_legend(fig: Figure, ax: Axes, legend: Legend, handles: list[Line2D | Patch]) -> None:
+    """The areas' legend, one per row under the main legend; the map and the main legend move
+    up by its height, so the notes below keep their place."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    height = fig.bbox.height
+    main = legend.get_window_extent(renderer).height / height
+    own = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.04, 0.2 - main),
+                     ncol=1, fontsize=7.5, frameon=False)  # fmt: skip
+    shift = own.get_window_extent(renderer).height / height
+    left, bottom, width, top_height = ax.get_position(original=True).bounds
+    ax.set_position((left, bottom + shift, width, top_height - shift))
+    legend.set_bbox_to_anchor((0.04, 0.2 + shift), transform=fig.transFigure)
+    own.set_bbox_to_anchor((0.04, 0.2 + shift - main), transform=fig.transFigure)
 
 
 def _shorten(text: str, limit: int) -> str:

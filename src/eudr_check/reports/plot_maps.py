@@ -1,7 +1,9 @@
 """The evidence map of one plot: the analysed shape over the forest-loss pixels by year.
 
 The check reports draw one per flagged plot; the web service draws one on demand. Both come
-here, so both show the same picture from the same windows, title and notes.
+here, so both show the same picture from the same windows, title and notes, and the same
+vector-layer areas in view (`map_areas`: the layers overlaps.py reads, indexed once per
+process; a disabled, missing or unreadable layer draws nothing).
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from eudr_check.analysis import point_circles
-from eudr_check.datasets.catalog import Dataset, Role
+from eudr_check.datasets.catalog import AreaKind, Dataset, Role
 from eudr_check.datasets.reader import RasterWindow, crop, read_window
 from eudr_check.datasets.sources import DataSources
+from eudr_check.datasets.vector import IndexedLayer, indexed
 from eudr_check.engine.plan import PlotTask
+from eudr_check.errors import ConfigError
 from eudr_check.i18n import Lang, Text
 from eudr_check.models import PlotResult
 from eudr_check.reasons import Verdict, verdict_name
 from eudr_check.reports import map_png
-from eudr_check.reports.maps import render_plot_map
+from eudr_check.reports.map_png import MapArea
+from eudr_check.reports.maps import map_view, render_plot_map
 from eudr_check.reports.options import MapMode
 from eudr_check.reports.records import PlotRecord
 from eudr_check.spatial import Bounds
@@ -72,6 +77,69 @@ def drawn_shape(rec: PlotRecord, default_point_ha: float) -> BaseGeometry | None
     return shape
 
 
+@dataclass(frozen=True, slots=True)
+class MapLayer:
+    """An enabled vector layer, read and indexed (datasets.vector's per-process cache)."""
+
+    dataset_id: str
+    kind: AreaKind
+    index: IndexedLayer
+
+
+def map_layers(sources: DataSources) -> list[MapLayer]:
+    """The catalog's enabled vector layers that can be read; the others draw nothing (the
+    check's legality findings already say a layer was not checked)."""
+    out = []
+    for vd in sources.catalog.enabled_vectors:
+        try:
+            out.append(MapLayer(vd.id, vd.kind, indexed(vd, sources.data_dir)))
+        except ConfigError:
+            continue
+    return out
+
+
+def map_areas(
+    layers: Sequence[MapLayer], view: Bounds, result: PlotResult | None = None
+) -> list[MapArea]:
+    """Each layer polygon under the map's `view`, clipped to it with a margin of 1 % (the cut
+    edges fall outside the picture), in catalog then file order; with the share of the plot
+    from `result`'s overlaps when the check measured that layer."""
+    clip = view.padded(0.01 * max(view.width, view.height))
+    box = shapely.box(*clip)
+    out: list[MapArea] = []
+    for layer in layers:
+        hits = layer.index.tree.query(box)  # boxes only: the clip tells the rest
+        if not len(hits):
+            continue
+        shares = _shares(result, layer.dataset_id)
+        for j in sorted(hits.tolist()):
+            part = shapely.clip_by_rect(layer.index.geoms[j], *clip)
+            polys = [p for p in shapely.get_parts(part).tolist()
+                     if p.geom_type in ("Polygon", "MultiPolygon") and p.area > 0]  # fmt: skip
+            if not polys:
+                continue
+            geom = polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+            a = layer.index.areas[j]
+            share = None if shares is None else shares.get((a.name, a.category), 0.0)
+            out.append(MapArea(layer.kind, a.name, a.category, geom, share))
+    return out
+
+
+Shares = dict[tuple[str, str | None], float]  # (name, category): share of the plot
+
+
+def _shares(result: PlotResult | None, dataset_id: str) -> Shares | None:
+    """The plot's share under each named area of the layer (None: not measured)."""
+    stats = None if result is None else result.stats_for(dataset_id)
+    if stats is None or not stats.vector or stats.error is not None:
+        return None
+    shares: Shares = {}
+    for o in stats.overlaps:
+        key = (o.name, o.category)
+        shares[key] = min(1.0, shares.get(key, 0.0) + o.share)
+    return shares
+
+
 def _windows(
     ds: Dataset, shape: BaseGeometry, data_dir: Path, lang: Lang
 ) -> tuple[RasterWindow | None, RasterWindow | None, str | None]:
@@ -107,6 +175,7 @@ def draw_plot_map(
         credit = f"{ds.title}, {ds.version} ({ds.licence})"
         threshold = int(ds.encoding.get("treecover_threshold", threshold))
         base = int(ds.encoding.get("loss_year_base", base))
+    areas = map_areas(map_layers(sources), map_view(shape, loss), rec.result)
     return render_plot_map(
         shape,
         loss,
@@ -119,6 +188,7 @@ def draw_plot_map(
         loss_year_base=base,
         note=note,
         credit=credit,
+        areas=areas,
     )
 
 
@@ -142,9 +212,10 @@ Windows = Callable[[str, Bounds], RasterWindow]
 
 
 def _evidence_png(sources: DataSources, shape: BaseGeometry, mode: MapMode,
-                  windows: Windows | None = None) -> bytes | None:  # fmt: skip
+                  windows: Windows | None = None,
+                  layers: Sequence[MapLayer] | None = None) -> bytes | None:  # fmt: skip
     """The map of `shape`; `windows(layer, view)` reads the loss layer's windows (default:
-    from the files)."""
+    from the files); `layers` the vector layers drawn (default: the catalog's)."""
     catalog = sources.catalog
     ds = _loss_dataset(sources)
     if ds is None or not on_earth(shape):
@@ -159,8 +230,9 @@ def _evidence_png(sources: DataSources, shape: BaseGeometry, mode: MapMode,
     if mode is MapMode.FLAGGED and not map_png.shows_something(loss, treecover, threshold):
         return None
     cutoff_code = catalog.cutoff_date.year - int(ds.encoding.get("loss_year_base", 2000))
+    areas = map_areas(map_layers(sources) if layers is None else layers, view)
     return map_png.render_png(shape, view, loss, treecover, threshold=threshold,
-                              cutoff_code=cutoff_code)  # fmt: skip
+                              cutoff_code=cutoff_code, areas=areas)  # fmt: skip
 
 
 def _loss_dataset(sources: DataSources) -> Dataset | None:
@@ -217,4 +289,6 @@ class UnitMaps:
             return dict.fromkeys(shapes)
         views = [map_png.view_bounds(s, ds.pixel_deg) for s in shapes.values() if on_earth(s)]
         windows = _SharedWindows(ds, views, sources.data_dir) if views else None
-        return {row: _evidence_png(sources, s, self.mode, windows) for row, s in shapes.items()}
+        layers = map_layers(sources)  # once per unit: each map asks the indexes themselves
+        return {row: _evidence_png(sources, s, self.mode, windows, layers)
+                for row, s in shapes.items()}  # fmt: skip
