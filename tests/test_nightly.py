@@ -355,3 +355,87 @@ def test_a_new_alert_tile_reaches_the_plot_the_digest_the_mail_and_the_lot(
     assert again["refresh"]["tiles"] == {"not_due": 2}
     assert len(smtp.messages) == 2
     assert {m["status"] for m in again["mails"]} == {"already_sent"}
+
+
+def _one_digest(url: str) -> tuple[int, int]:
+    """A registry with one cooperative, one person with an e-mail and one stored digest."""
+    with Registry.open(url) as registry:
+        coop = registry.create_organisation("Cooperativa Sol Andino", "cooperative")
+        rosa, _ = registry.create_token("technician", "Rosa", coop)
+        registry.set_contact(rosa.id, "rosa@coop.example", "es")
+        now = dt.datetime.now(dt.UTC)
+        item = {"kind": "new_alerts", "plot_id": "JAE-001", "plot_key": 1,
+                "dataset": ALERTS, "count": 3, "area_ha": 0.03, "latest": "2026-11-20",
+                "confidence": 4}  # fmt: skip
+        d = registry.save_digest(coop, "2026-12-05", now - dt.timedelta(days=1), now, [item],
+                                 {"items": 1, "new_alerts": 1})  # fmt: skip
+        return coop, d.id
+
+
+def _digest_of(registry: Registry, org: int) -> Any:
+    found = registry.digest(org, "2026-12-05")
+    assert found is not None
+    return found
+
+
+def test_a_mail_that_fails_is_recorded_and_sent_by_the_next_try_once(
+    tmp_path: Path, smtp: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eudr_check.mail import MailError
+    from eudr_check.notify import mail_digest
+    from eudr_check.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    coop, _ = _one_digest(url)
+    good_port = get_settings().smtp_port
+    monkeypatch.setenv("EUDR_CHECK_SMTP_PORT", str(_free_port()))  # nobody listens there
+    with Registry.open(url) as registry:
+        with pytest.raises(MailError, match=r"127\.0\.0\.1"):
+            mail_digest(registry, _digest_of(registry, coop), get_settings())
+        failed = registry.digest(coop, "2026-12-05")
+        assert failed is not None and failed.mail_status == "failed" and failed.mail_error
+        monkeypatch.setenv("EUDR_CHECK_SMTP_PORT", str(good_port))
+        sent = mail_digest(registry, failed, get_settings())
+        again = mail_digest(registry, _digest_of(registry, coop), get_settings())
+    assert (sent.status, again.status) == ("sent", "already_sent")
+    assert len(smtp.messages) == 1
+    ((_, msg),) = smtp.messages
+    assert msg["X-EUDR-Check-Digest"] == f"{coop}/2026-12-05"
+    assert "confianza máxima" in _part(msg, "plain")
+
+
+def test_a_wrong_password_is_a_mail_error_naming_the_server(
+    tmp_path: Path, smtp: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eudr_check.mail import MailError, send
+    from eudr_check.settings import get_settings
+
+    monkeypatch.setenv("EUDR_CHECK_SMTP_PASSWORD", "wrong")
+    with pytest.raises(MailError, match="SMTPAuthenticationError"):
+        send(get_settings(), ["rosa@coop.example"], "x", "y")
+    monkeypatch.setenv("EUDR_CHECK_SMTP_STARTTLS", "false")  # no TLS: the server refuses AUTH
+    monkeypatch.setenv("EUDR_CHECK_SMTP_PASSWORD", SMTP_PASSWORD)
+    with pytest.raises(MailError):
+        send(get_settings(), ["rosa@coop.example"], "x", "y")
+    assert smtp.messages == []
+
+
+def test_a_failed_night_is_recorded_and_the_admins_told_once(
+    prefect_server: None, tmp_path: Path, smtp: Mailbox
+) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with Registry.open(url) as registry:
+        ops, _ = registry.create_token("admin", "Ops", None)
+        registry.set_contact(ops.id, "ops@coop.example", "en")
+    broken = tmp_path / "catalog.yaml"
+    broken.write_text("cutoff_date: not a date\n", encoding="utf-8")
+    with pytest.raises(Exception, match="catalog"):
+        nightly(registry_url=url, data_dir=str(tmp_path), catalog_path=str(broken),
+                night="2026-12-06")  # fmt: skip
+    with Registry.open(url) as registry:
+        (night,) = registry.nights()
+    assert night.status == "failed" and "catalog" in (night.error or "")
+    assert night.steps["refresh"]["status"] == "failed"
+    ((rcpt, msg),) = smtp.messages
+    assert rcpt == ["ops@coop.example"] and "failed" in msg["Subject"]
+    assert "refresh" in _part(msg, "plain")

@@ -293,7 +293,8 @@ def local_target(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> Pat
             f"{dataset.id}: its location is remote ({dataset.location}); downloads need a "
             "local location such as {data_dir}/" + dataset.id + "/{file}"
         )
-    return Path(where.path)
+    # A tile read inside a zip (/vsizip/) is downloaded as its archive.
+    return where.local_file or Path(where.path)
 
 
 def part_path(target: Path) -> Path:
