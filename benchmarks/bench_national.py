@@ -336,12 +336,15 @@ class TreeSampler(threading.Thread):
             self.stop.wait(self.interval)
 
 
-def timed(cmd: list[str], log: Path, ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+def timed(cmd: list[str], log: Path, ok: tuple[int, ...] = (0,),
+          env: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Run a command as a whole process, output to `log`: wall time and the peak RSS of its
-    process tree (sampled every 0.5 s); exits unless its code is in `ok`."""
+    process tree (sampled every 0.5 s); exits unless its code is in `ok`. `env`: variables
+    added to this process's environment."""
     t0 = time.perf_counter()
     with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})  # fmt: skip
         sampler = TreeSampler(proc.pid)
         sampler.start()
         proc.wait()

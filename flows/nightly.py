@@ -10,6 +10,7 @@ As in flows/check.py, the flow body only uses what it imports from installed mod
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import shapely
@@ -101,22 +102,23 @@ def nightly(
     with Registry.open(registry_url) as registry:
         night_id = registry.start_night(night)
     step = "refresh"
+    clock = [time.perf_counter()]  # each step's outcome says how long it took
     try:
         if refresh_data:
             fetched = refresh_alerts(registry_url, data_dir, catalog_path, night_id)
-            _record(registry_url, night_id, step, fetched)
+            _record(registry_url, night_id, step, fetched, clock)
             for line in fetched["failed"]:
                 logger.warning("refresh: %s", line)
         step = "check"
         checked = check(registry_url=registry_url, data_dir=data_dir, catalog_path=catalog_path,
                         out_dir=out_dir, only_changed=True, kind="nightly")  # fmt: skip
-        _record(registry_url, night_id, step, {"status": "done", **checked})
+        _record(registry_url, night_id, step, {"status": "done", **checked}, clock)
         step = "digest"
         made = build_digests(registry_url, night, started.isoformat())
-        _record(registry_url, night_id, step, made)
+        _record(registry_url, night_id, step, made, clock)
         step = "notify"
         told = send_digests(registry_url, night)
-        _record(registry_url, night_id, step, told)
+        _record(registry_url, night_id, step, told, clock)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         with Registry.open(registry_url) as registry:
@@ -136,6 +138,9 @@ def nightly(
             "mails": told["mails"]}  # fmt: skip
 
 
-def _record(registry_url: str | None, night_id: int, step: str, outcome: dict[str, Any]) -> None:
+def _record(registry_url: str | None, night_id: int, step: str, outcome: dict[str, Any],
+            clock: list[float]) -> None:  # fmt: skip
+    now = time.perf_counter()
+    seconds, clock[0] = round(now - clock[0], 2), now
     with Registry.open(registry_url) as registry:
-        registry.night_step(night_id, step, outcome)
+        registry.night_step(night_id, step, {**outcome, "seconds": seconds})

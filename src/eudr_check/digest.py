@@ -38,10 +38,15 @@ def build(registry: Registry, night: str, since: dt.datetime,
           until: dt.datetime) -> list[DigestInfo]:  # fmt: skip
     """Store and return the night's digest of every organisation something changed for (an
     organisation whose digest of the night exists already gets that one back)."""
-    changes = [c for c in registry.result_changes(since, until) if c.old is not None]
+    # A plot re-checked because a tile under it changed, whose result says the same, has no news.
+    changes = [c for c in registry.result_changes(since, until)
+               if c.old is not None and not _same(c.old, c.new)]  # fmt: skip
+    # Only plots someone decided on can have a review gone out of date (one query for all).
+    decided = {e.plot_key for e in registry.review_events([c.plot_key for c in changes])
+               if e.action.value in ("accepted", "excluded")}  # fmt: skip
     items: dict[int, list[dict[str, Any]]] = {}
     for c in changes:
-        for item in _plot_items(registry, c):
+        for item in _plot_items(registry, c, decided=c.plot_key in decided):
             items.setdefault(c.organisation_id, []).append(item)
     lots = registry.lots_of_versions([c.version_id for c in changes])
     by_version = {c.version_id: c for c in changes}
@@ -60,6 +65,11 @@ def build(registry: Registry, night: str, since: dt.datetime,
     ]
 
 
+def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    key = new.get("result_key")
+    return key is not None and key == old.get("result_key")
+
+
 def _counts(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     counts: dict[str, Any] = dict.fromkeys(KINDS, 0)
     for i in items:
@@ -69,7 +79,7 @@ def _counts(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _plot_items(
-    registry: Registry, c: ResultChange, lot: str | None = None
+    registry: Registry, c: ResultChange, lot: str | None = None, decided: bool = False
 ) -> list[dict[str, Any]]:
     assert c.old is not None
     base = {"plot_id": c.plot_id, "plot_key": c.plot_key, **({"lot": lot} if lot else {})}
@@ -87,7 +97,7 @@ def _plot_items(
                         "count": count, "area_ha": s.get("alert_area_ha"),
                         "latest": s.get("alert_latest"),
                         "confidence": s.get("alert_confidence")})  # fmt: skip
-    if lot is None:  # once per plot, with the owner's decisions
+    if lot is None and decided:  # once per plot, with the owner's decisions
         state, decision = registry.review_state_of(c.plot_key, [c.organisation_id])
         if state is ReviewState.OUTDATED and decision is not None:
             out.append({"kind": "review_outdated", **base, "action": decision.action.value})

@@ -362,7 +362,8 @@ class NightlyRecords:
 
 def _result(r: PlotResultRow) -> dict[str, Any]:
     return {"verdict": r.verdict.value, "reasons": list(r.reasons), "stats": list(r.stats),
-            "fingerprint": r.fingerprint, "created_at": r.created_at.isoformat()}  # fmt: skip
+            "fingerprint": r.fingerprint, "result_key": r.result_key,
+            "created_at": r.created_at.isoformat()}  # fmt: skip
 
 
 def _digest(d: Digest) -> DigestInfo:
