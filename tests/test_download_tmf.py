@@ -7,10 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,6 +37,7 @@ from eudr_check.datasets.download import (
     verify,
 )
 from eudr_check.errors import ConfigError
+from tests.local_http import no_proxy, serving
 
 CATALOG = Path(__file__).resolve().parents[1] / "config" / "datasets.yaml"
 JRC = "https://ies-ows.jrc.ec.europa.eu"
@@ -155,26 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # urllib honours proxy variables; the test server must be reached directly.
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    no_proxy(monkeypatch)
 
 
 @pytest.fixture
 def service() -> Iterator[Service]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    state = Service(base=f"http://127.0.0.1:{httpd.server_address[1]}")
-    httpd.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(_Handler, Service()) as state:
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(TIMEOUT)
 
 
 def _catalog(base: str) -> Catalog:

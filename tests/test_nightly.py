@@ -15,11 +15,10 @@ import json
 import shutil
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from eudr_check.store.registry import Registry
 from flows.check import bundle, check, ingest
 from flows.nightly import nightly
 from tests.api_world import settings as app_settings
+from tests.local_http import no_proxy, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_plots" / "cooperativa.geojson"
@@ -177,21 +177,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def tiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tiles]:
-    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
-    state = Tiles(base=f"http://127.0.0.1:{httpd.server_address[1]}")
-    httpd.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    no_proxy(monkeypatch)
+    with serving(_Handler, Tiles()) as state:
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 # --- the night -----------------------------------------------------------------------------------
