@@ -174,6 +174,7 @@ ENDPOINTS = [
              request=lambda w: {"json": {"action": "proposed",
                                          "reasons": ["agroforestry_before_2021"]}}),
     Endpoint("GET", "/api/reviews", 200, MEMBERS),
+    Endpoint("GET", "/api/news", 200, MEMBERS),
     Endpoint("GET", "/api/lots/{lot_id}/conclusion", 200, EXP,
              params=lambda w: {"lot_id": w.lot_x["id"]}),
     Endpoint("POST", "/api/lots/{lot_id}/take-out", 200, EXP, params=_lot_to_trim,

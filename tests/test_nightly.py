@@ -331,6 +331,10 @@ def test_a_new_alert_tile_reaches_the_plot_the_digest_the_mail_and_the_lot(
         page = client.get(f"/lots/{lot}", headers=auth)
         assert page.status_code == 200 and 'data-stale="yes"' in page.text
         assert 'id="news-count"' in page.text
+        listed = client.get("/api/news?lang=en", headers=auth).json()
+        assert listed[0]["night"] == "2026-12-05" and listed[0]["counts"]["lot_changed"] == 1
+        assert any("no longer matches" in i["text"] for i in listed[0]["items"])
+        assert 'id="news-count"' in client.get("/lots", headers=auth).text  # the API marks nothing
         news = client.get("/news", headers=auth)
         assert news.status_code == 200 and 'data-night="2026-12-05"' in news.text
         assert 'id="news-count"' not in client.get("/lots", headers=auth).text  # seen now

@@ -15,7 +15,7 @@ from eudr_check.api.checks import CheckQueue
 from eudr_check.api.guard import SiteGuard
 from eudr_check.api.limits import BodyLimit
 from eudr_check.api.ratelimit import RateLimiter
-from eudr_check.api.routes import admin, dds, lots, plots, reviews, shares, uploads
+from eudr_check.api.routes import admin, dds, lots, news, plots, reviews, shares, uploads
 from eudr_check.datasets.catalog import load_catalog
 from eudr_check.datasets.sources import DataSources
 from eudr_check.settings import Settings, get_settings
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SiteGuard)  # added last: runs first
     errors.install(app)
-    for module in (admin, uploads, plots, shares, lots, dds, reviews):
+    for module in (admin, uploads, plots, shares, lots, dds, reviews, news):
         app.include_router(module.router)
     pages.install(app)  # the web pages and their /static files
 
