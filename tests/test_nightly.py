@@ -431,3 +431,21 @@ def test_a_failed_night_is_recorded_and_the_admins_told_once(
     ((rcpt, msg),) = smtp.messages
     assert rcpt == ["ops@coop.example"] and "failed" in msg["Subject"]
     assert "refresh" in _part(msg, "plain")
+
+
+def test_a_long_digest_mail_lists_fifty_items_and_points_to_the_page() -> None:
+    from eudr_check.i18n import Lang
+    from eudr_check.notify import MAIL_ITEMS, compose
+    from eudr_check.store.nightly import DigestInfo
+
+    now = dt.datetime.now(dt.UTC)
+    items = [{"kind": "new_alerts", "plot_id": f"P-{i:03d}", "plot_key": i + 1,
+              "dataset": ALERTS, "count": 1, "area_ha": 0.01, "latest": "2026-11-20",
+              "confidence": 2} for i in range(120)]  # fmt: skip
+    digest = DigestInfo(1, 1, "2026-12-05", now, now, items, {"items": 120}, now, None)
+    subject, text, page = compose(digest, [Lang.ES, Lang.EN], "https://eudr.coop.example/")
+    assert "(120)" in subject and " / " in subject  # both languages
+    assert text.count("- Parcela P-") == MAIL_ITEMS and "P-050" not in text
+    assert "… y 70 más en https://eudr.coop.example/news" in text
+    assert "… and 70 more at https://eudr.coop.example/news" in text
+    assert page.count('href="https://eudr.coop.example/plots/') == 2 * MAIL_ITEMS

@@ -23,6 +23,10 @@ _INTRO = Text(
     "Esto cambió anoche en sus parcelas y lotes. Véalo en {url}",
     "This changed overnight in your plots and lots. See it at {url}",
 )
+_MORE = Text("… y {n} más en {url}", "… and {n} more at {url}")
+# An e-mail lists this many items at most (a new tile over a big lot can change hundreds of
+# plots); the page has them all.
+MAIL_ITEMS = 50
 _FAILED_SUBJECT = Text("eudr_check: falló la corrida nocturna del {night}",
                        "eudr_check: the nightly run of {night} failed")  # fmt: skip
 _FAILED = Text(
@@ -54,14 +58,18 @@ def compose(digest: DigestInfo, langs: Sequence[Lang], public_url: str) -> tuple
     n = digest.counts.get("items", len(digest.items))
     subject = " / ".join(_SUBJECT(lang, night=digest.night, n=n) for lang in langs)
     text_parts, html_parts = [], []
+    shown, rest = digest.items[:MAIL_ITEMS], len(digest.items) - MAIL_ITEMS
     for lang in langs:
-        lines = [describe(item, lang) for item in digest.items]
-        text_parts.append(_INTRO(lang, url=url) + "\n\n" + "\n".join(f"- {x}" for x in lines))
+        lines = [describe(item, lang) for item in shown]
+        more = [_MORE(lang, n=rest, url=url)] if rest > 0 else []
+        text_parts.append(_INTRO(lang, url=url) + "\n\n"
+                          + "\n".join([*(f"- {x}" for x in lines), *more]))  # fmt: skip
         links = []
-        for item, line in zip(digest.items, lines, strict=True):
+        for item, line in zip(shown, lines, strict=True):
             key = item.get("plot_key")
             href = f"{public_url.rstrip('/')}/plots/{key}" if key else url
             links.append(f'<li><a href="{html.escape(href)}">{html.escape(line)}</a></li>')
+        links.extend(f"<li>{html.escape(m)}</li>" for m in more)
         intro = html.escape(_INTRO(lang, url=url))
         html_parts.append(f'<section lang="{lang.value}"><p>{intro}</p><ul>{"".join(links)}</ul>'
                           "</section>")  # fmt: skip
