@@ -326,3 +326,27 @@ def test_a_new_zip_archive_changes_the_fingerprint_and_the_manifest_names_it(
     import hashlib
 
     assert rec.sha256 == hashlib.sha256(archive.read_bytes()).hexdigest()
+
+
+def test_a_zipped_national_raster_downloads_as_its_archive(
+    tmp_path: Path,
+    server: Served,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """`{file}` in the source of a tile read inside a zip is the archive: the zip lands under
+    its name (not a path with /vsizip/ in it) and the check reads the raster inside."""
+    from eudr_check.datasets.download import download_tile
+
+    made = tmp_path / "made" / "Perdida_2001_2024.zip"
+    values = np.zeros((8, 8), np.uint8)
+    values[0, 0:4] = 22
+    _zip(made, "Perdida_2001_2024.tif", values, 255)
+    server.files["/geobosques/Perdida_2001_2024.zip"] = made.read_bytes()
+    source = server.base + "/geobosques/{file}"
+    catalog = _only("minam_geobosques_perdida", minam_geobosques_perdida={"source": source})
+    ds = catalog.get("minam_geobosques_perdida")
+    data = tmp_path / "data"
+    result = download_tile(ds, "loss", "all", data, timeout=5.0)
+    assert result.path == data / "minam_geobosques" / "Perdida_2001_2024.zip"
+    assert result.path.read_bytes() == made.read_bytes()
+    ((s,),) = analyse_group([_square(0.00025, 4)], catalog, data).stats
+    assert s.loss_after_cutoff_ha == pytest.approx(s.plot_area_ha / 4, rel=1e-3)

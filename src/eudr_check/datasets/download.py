@@ -227,7 +227,8 @@ def _log_download(data_dir: Path, dataset: Dataset, entry: dict[str, Any]) -> No
 def source_url(dataset: Dataset, layer: str, tile: str) -> str:
     """The URL a tile is fetched from; ConfigError when the catalog gives none usable.
 
-    The `source` template may use {file}, {version}, {tile}, {lat} and {lon} (the tile name's
+    The `source` template may use {file} (for a tile read inside a zip: the archive's name),
+    {version}, {tile}, {lat} and {lon} (the tile name's
     two parts as the scheme spells them: N0 and W80 for JRC's N0_W80, 10S and 080W for
     Hansen's) and {product}: the layer's name at the producer, from `encoding.download_names`
     (JRC's tile service: `dataset=DeforestationYear`).
@@ -235,6 +236,8 @@ def source_url(dataset: Dataset, layer: str, tile: str) -> str:
     if dataset.source is None:
         raise ConfigError(f"{dataset.id}: the catalog gives no download source")
     file = dataset.file_name(layer, tile)
+    if dataset.location.startswith("/vsizip/") and ".zip/" in file:
+        file = file.partition(".zip/")[0] + ".zip"  # a tile read inside a zip: the archive
     fields = {"file": file, "version": dataset.version, "tile": tile}
     corner = _CORNER.fullmatch(tile)
     if corner:

@@ -244,7 +244,7 @@ def _refresh_dataset(dataset: Dataset, data_dir: Path, wanted: list[str], now: d
                 outcome(layer, tile, RefreshStatus.NO_SOURCE)
                 continue
             try:
-                url = _source(dataset, layer, tile)
+                url = source_url(dataset, layer, tile)
                 target = _local_file(dataset, layer, tile, data_dir)
             except ConfigError as exc:
                 outcome(layer, tile, RefreshStatus.FAILED, error=str(exc))
@@ -300,18 +300,6 @@ def _failure(dataset: Dataset, layer: str, tile: str, url: str, exc: OSError) ->
     else:
         reason = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
     return f"{dataset.id} layer {layer} tile {tile}: {reason} ({url})"
-
-
-def _source(dataset: Dataset, layer: str, tile: str) -> str:
-    """download.source_url, with `{file}` standing for the archive for a layer read inside a
-    zip (`Alertas_2021.zip/Alertas_2021.tif` -> `Alertas_2021.zip`): the file fetched."""
-    file = dataset.layers[layer].file
-    if dataset.location.startswith("/vsizip/") and ".zip/" in file:
-        archive = dataset.layers[layer].model_copy(
-            update={"file": file.partition(".zip/")[0] + ".zip"}
-        )
-        dataset = dataset.model_copy(update={"layers": {**dataset.layers, layer: archive}})
-    return source_url(dataset, layer, tile)
 
 
 def _local_file(dataset: Dataset, layer: str, tile: str, data_dir: Path) -> Path:
