@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eudr_check.errors import AccessError
+from eudr_check.store.chunks import chunks
 from eudr_check.store.schema import (
     ApiToken,
     Lot,
@@ -40,7 +41,6 @@ from eudr_check.store.schema import (
 TOKEN_PREFIX = "eudr_"
 # Reviewers belong to either kind: a cooperative's quality officer or an exporter's.
 _ROLE_KIND = {Role.TECHNICIAN: OrgKind.COOPERATIVE, Role.EXPORTER: OrgKind.EXPORTER}
-_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ class AccessQueries:
         out: dict[int, PlotRef] = {}
         keys = sorted({int(k) for k in plot_keys})
         with self._read() as s:
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 for row in s.scalars(select(Plot).where(Plot.id.in_(chunk))):
                     out[row.id] = PlotRef(row.id, row.organisation_id, row.plot_id)
         return out
@@ -265,7 +265,7 @@ class AccessQueries:
         out: dict[int, int] = {}
         keys = sorted({int(k) for k in plot_keys})
         with self._read() as s:
-            for chunk in _chunks(keys):
+            for chunk in chunks(keys):
                 top = (
                     select(pv.plot_pk, func.max(pv.version).label("version"))
                     .where(pv.plot_pk.in_(chunk))
@@ -283,7 +283,7 @@ class AccessQueries:
         out: dict[int, int] = {}
         ids = sorted({int(v) for v in version_ids})
         with self._read() as s:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 q = (
                     select(PlotVersion.id, Plot.organisation_id)
                     .join(Plot, Plot.id == PlotVersion.plot_pk)
@@ -314,11 +314,6 @@ class AccessQueries:
             return _lot_infos(s, [(lot, name) for lot, name in s.execute(q)])
 
 
-def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _org_info(o: Organisation) -> OrgInfo:
     return OrgInfo(o.id, o.name, o.kind, o.created_at)
 
@@ -341,7 +336,7 @@ def _upload_infos(s: Session, uploads: list[Upload]) -> list[UploadInfo]:
     versions: dict[int, list[int]] = {i: [] for i in ids}
     checked: dict[int, int] = dict.fromkeys(ids, 0)
     pv = PlotVersion
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for uid, vid in s.execute(
             select(pv.upload_id, pv.id).where(pv.upload_id.in_(chunk)).order_by(pv.id)
         ):
@@ -367,7 +362,7 @@ def _lot_infos(s: Session, lots: list[tuple[Lot, str]]) -> list[LotInfo]:
     ids = [lot.id for lot, _ in lots]
     versions: dict[int, list[int]] = {i: [] for i in ids}
     out: dict[int, set[int]] = {i: set() for i in ids}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         q = (
             select(LotPlot.lot_id, LotPlot.plot_version_id)
             .where(LotPlot.lot_id.in_(chunk))

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from eudr_check.errors import StoreError
+from eudr_check.store.chunks import chunks
 from eudr_check.store.schema import (
     ApiToken,
     Bundle,
@@ -32,8 +33,6 @@ from eudr_check.store.schema import (
     TileFetch,
     utcnow,
 )
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +191,7 @@ class NightlyRecords:
                 first_id.setdefault(key, res.id)
             before: dict[int, PlotResultRow] = {}
             keys = sorted(newest)
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for chunk in chunks(keys, 500):
                 last = (
                     select(v.plot_pk, func.max(r.id).label("rid"))
                     .join(v, v.id == r.plot_version_id)
@@ -214,9 +212,9 @@ class NightlyRecords:
         out: dict[int, list[int]] = {}
         with self._read() as s:
             ids = sorted(set(version_ids))
-            for start in range(0, len(ids), _CHUNK):
+            for chunk in chunks(ids):
                 q = select(LotPlot.lot_id, LotPlot.plot_version_id).where(
-                    LotPlot.plot_version_id.in_(ids[start : start + _CHUNK])
+                    LotPlot.plot_version_id.in_(chunk)
                 )
                 for lot, vid in s.execute(q):
                     out.setdefault(lot, []).append(vid)

@@ -41,6 +41,7 @@ from eudr_check.reasons import Reason, ReasonItem, reason_record
 from eudr_check.rules import ValidationReport
 from eudr_check.settings import get_settings
 from eudr_check.store.access import AccessQueries
+from eudr_check.store.chunks import chunks
 from eudr_check.store.counters import RequestCounters
 from eudr_check.store.dds import DdsRecords
 from eudr_check.store.jobs import JobQueue
@@ -77,12 +78,10 @@ DEFAULT_URL = "sqlite:///eudr_check.db"
 # Stored (and hashed) geometries are rounded to 1e-9 degrees (0.1 mm): lossless for anything
 # on the EU 6-decimal grid, and free of floating-point noise.
 WKB_DECIMALS = 9
-_CHUNK = 1000  # ids per IN (...) query
 _ATTRIBUTES = ("producer_name", "producer_country", "production_place", "commodity")
 _SUPPORTED = ("sqlite", "postgresql")
 
 E = TypeVar("E", OrgKind, RunKind, RunStatus)
-T = TypeVar("T")
 
 
 def default_url() -> str:
@@ -306,7 +305,7 @@ class Registry(
         found: dict[int, Any] = {}
         uploads: dict[int, list[dict[str, Any]]] = {}
         with self._read() as s:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 q = (
                     select(*cols)
                     .join(Plot, Plot.id == pv.plot_pk)
@@ -319,7 +318,7 @@ class Registry(
             if missing:
                 raise StoreError(f"unknown plot versions: {_few(missing)}")
             upload_ids = sorted({found[v][0].upload_id for v in ids})
-            for chunk in _chunks(upload_ids):
+            for chunk in chunks(upload_ids):
                 q2 = select(Upload.id, Upload.findings).where(Upload.id.in_(chunk))
                 uploads.update(dict(s.execute(q2).all()))
         rows = [found[v] for v in ids]
@@ -410,7 +409,7 @@ class Registry(
         done: set[tuple[int, str]] = set()
         r = PlotResultRow
         with self._read() as s:
-            for chunk in _chunks(sorted({v for v, _ in wanted})):
+            for chunk in chunks(sorted({v for v, _ in wanted})):
                 q = select(r.plot_version_id, r.fingerprint).where(r.plot_version_id.in_(chunk))
                 if len(fingerprints) <= 100:
                     q = q.where(r.fingerprint.in_(sorted(fingerprints)))
@@ -426,7 +425,7 @@ class Registry(
         r = PlotResultRow
         out: dict[int, PlotResult] = {}
         with self._read() as s:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 q = (
                     select(r, Plot.plot_id)
                     .join(PlotVersion, PlotVersion.id == r.plot_version_id)
@@ -453,7 +452,7 @@ class Registry(
         newest: dict[int, StoredResult] = {}
         matching: dict[int, StoredResult] = {}
         with self._read() as s:
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 q = (
                     select(
                         r, Plot.plot_id, Plot.organisation_id, CheckRun.tool_version, CheckRun.uid
@@ -535,7 +534,7 @@ class Registry(
         with self._write() as s:
             _org(s, exporter_id, OrgKind.EXPORTER)
             owners: dict[int, int] = {}
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 q = (
                     select(PlotVersion.id, Plot.organisation_id)
                     .join(Plot, Plot.id == PlotVersion.plot_pk)
@@ -575,7 +574,7 @@ class Registry(
         """The organisation owning each plot version (unknown versions are left out)."""
         out: dict[int, int] = {}
         with self._read() as s:
-            for chunk in _chunks(sorted({int(v) for v in version_ids})):
+            for chunk in chunks(sorted({int(v) for v in version_ids})):
                 q = (
                     select(PlotVersion.id, Plot.organisation_id)
                     .join(Plot, Plot.id == PlotVersion.plot_pk)
@@ -612,7 +611,7 @@ class Registry(
             versions = list(s.execute(q))
             results: dict[int, list[dict[str, Any]]] = {v.id: [] for v, _ in versions}
             r = PlotResultRow
-            for chunk in _chunks(list(results)):
+            for chunk in chunks(list(results)):
                 rq = (
                     select(r, CheckRun.uid)
                     .join(CheckRun, CheckRun.id == r.run_id)
@@ -705,11 +704,6 @@ def _org(s: Session, org_id: int, kind: OrgKind | None = None, lock: bool = Fals
     return org
 
 
-def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _few(ids: Sequence[int]) -> str:
     shown = ", ".join(str(i) for i in ids[:10])
     return shown + (f" (and {len(ids) - 10} more)" if len(ids) > 10 else "")
@@ -717,7 +711,7 @@ def _few(ids: Sequence[int]) -> str:
 
 def _plots_by_id(s: Session, organisation_id: int, plot_ids: list[str]) -> dict[str, int]:
     known: dict[str, int] = {}
-    for chunk in _chunks(plot_ids):
+    for chunk in chunks(plot_ids):
         q = select(Plot.plot_id, Plot.id).where(
             Plot.organisation_id == organisation_id, Plot.plot_id.in_(chunk)
         )
@@ -729,7 +723,7 @@ def _latest_by_plot(s: Session, plot_pks: list[int]) -> dict[int, tuple[int, str
     """(version, content_hash) of the latest version of each plot."""
     pv = PlotVersion
     out: dict[int, tuple[int, str]] = {}
-    for chunk in _chunks(sorted(plot_pks)):
+    for chunk in chunks(sorted(plot_pks)):
         top = (
             select(pv.plot_pk, func.max(pv.version).label("version"))
             .where(pv.plot_pk.in_(chunk))
@@ -748,7 +742,7 @@ def _point_at_current(s: Session, plot_pks: Sequence[int]) -> None:
     pv = PlotVersion
     newest = (select(pv.id).where(pv.plot_pk == Plot.id).order_by(pv.version.desc()).limit(1)
               .scalar_subquery())  # fmt: skip
-    for chunk in _chunks(sorted(set(plot_pks))):
+    for chunk in chunks(sorted(set(plot_pks))):
         s.execute(sa.update(Plot).where(Plot.id.in_(chunk)).values(current_version_id=newest))
         _mirror_current(s, Plot.id.in_(chunk))
 
@@ -757,7 +751,7 @@ def _point_at_newest(s: Session, version_ids: Sequence[int]) -> None:
     """Versions point at their newest result (after results were recorded)."""
     r = PlotResultRow
     newest = select(func.max(r.id)).where(r.plot_version_id == PlotVersion.id).scalar_subquery()
-    for chunk in _chunks(list(version_ids)):
+    for chunk in chunks(list(version_ids)):
         s.execute(sa.update(PlotVersion).where(PlotVersion.id.in_(chunk))
                   .values(latest_result_id=newest))  # fmt: skip
         _mirror_current(s, Plot.current_version_id.in_(chunk))

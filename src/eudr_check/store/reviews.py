@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import shapely
 from sqlalchemy import select
@@ -38,6 +38,7 @@ from eudr_check.reviews import (
     latest_decision,
     review_state,
 )
+from eudr_check.store.chunks import chunks
 from eudr_check.store.schema import (
     Evidence,
     EvidenceBlob,
@@ -50,9 +51,6 @@ from eudr_check.store.schema import (
     ReviewEventRow,
     utcnow,
 )
-
-_CHUNK = 1000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +192,7 @@ class ReviewRecords:
         """Every file attached to these plots, oldest first."""
         out: list[EvidenceInfo] = []
         with self._read() as s:
-            for chunk in _chunks(sorted({int(k) for k in plot_keys})):
+            for chunk in chunks(sorted({int(k) for k in plot_keys})):
                 q = (
                     select(Evidence, Plot.plot_id)
                     .join(Plot, Plot.id == Evidence.plot_pk)
@@ -332,7 +330,7 @@ class ReviewRecords:
                 like = f"%{search.strip()}%"
                 q = q.where(Plot.plot_id.ilike(like) | Plot.current_producer.ilike(like))
             plots = list(s.scalars(q.order_by(Plot.plot_id)))
-            for chunk in _chunks(plots):
+            for chunk in chunks(plots):
                 keys = [p.id for p in chunk]
                 events = _events(s, keys, None)
                 evidence: dict[int, int] = dict.fromkeys(keys, 0)
@@ -451,7 +449,7 @@ class ReviewRecords:
             )
             v, p = PlotVersion, Plot
             rows: list[Any] = []
-            for chunk in _chunks(sorted(ids)):
+            for chunk in chunks(sorted(ids)):
                 q = (
                     select(
                         v.id,
@@ -495,11 +493,6 @@ class ReviewRecords:
         return conclude(statuses, risk)
 
 
-def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def _current(s: Session, plot_key: int) -> tuple[Plot, PlotVersion, PlotResultRow | None]:
     """A plot, its current version and that version's newest result (None: unchecked)."""
     plot = s.get(Plot, plot_key)
@@ -516,7 +509,7 @@ def _verdicts(s: Session, ids: Iterable[int | None]) -> dict[int, tuple[Verdict,
     wanted = sorted({i for i in ids if i is not None})
     r = PlotResultRow
     out: dict[int, tuple[Verdict, str, str | None]] = {}
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         q = select(r.id, r.verdict, r.fingerprint, r.result_key).where(r.id.in_(chunk))
         out.update({i: (Verdict(v), f, k) for i, v, f, k in s.execute(q)})
     return out
@@ -524,7 +517,7 @@ def _verdicts(s: Session, ids: Iterable[int | None]) -> dict[int, tuple[Verdict,
 
 def _events(s: Session, plot_keys: Iterable[int], orgs: set[int] | None) -> list[ReviewEvent]:
     out: list[ReviewEvent] = []
-    for chunk in _chunks(sorted({int(k) for k in plot_keys})):
+    for chunk in chunks(sorted({int(k) for k in plot_keys})):
         q = (
             select(ReviewEventRow, Plot.plot_id, PlotResultRow.result_key)
             .join(Plot, Plot.id == ReviewEventRow.plot_pk)
