@@ -238,3 +238,20 @@ def test_plots_outside_the_files_present_are_counted_named_and_shown_as_partly_r
         rows = list(csv.DictReader(fh))
     empty = [r["plot_id"] for r in rows if r["hansen_gfc_nodata_pct"] == "100.0"]
     assert empty and all(pid in text for pid in empty[:10])  # the console names them
+
+
+def test_tmf_names_with_a_per_tile_part_are_found_for_their_edition() -> None:
+    """JRC TMF's names carry a per-tile region/ID (`*` in the catalog): the sample's 2024
+    edition is found, for both tiles, when the catalog asks for 2023; the transition map's
+    names carry no edition and do not narrow the choice."""
+    root = Path(__file__).resolve().parents[1]
+    catalog = load_catalog()
+    datasets = [d.model_copy(update={"enabled": d.id == "jrc_tmf", "version": "2023"})
+                if d.id == "jrc_tmf" else d.model_copy(update={"enabled": False})
+                for d in catalog.datasets]  # fmt: skip
+    catalog = catalog.model_copy(update={"datasets": datasets})
+    tmf = catalog.get("jrc_tmf")
+    assert present_versions(tmf, root / "sample_data") == {"2024": {"N0_W80", "S10_W80"}}
+    resolved, (choice,) = resolve_versions(catalog, root / "sample_data")
+    assert (choice.catalog_version, choice.used_version) == ("2023", "2024")
+    assert resolved.get("jrc_tmf").version == "2024"

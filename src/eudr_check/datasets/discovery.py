@@ -42,14 +42,19 @@ def version_key(version: str) -> tuple[tuple[int, object], ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts if p)
 
 
-def _layer_versions(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, set[str]]:
+def _layer_versions(dataset: Dataset, layer: str, data_dir: Path) -> dict[str, set[str]] | None:
+    """version -> tiles of one layer in the folder; None for a layer whose names carry no
+    version (it then says nothing about which version is there)."""
     probe = dataset.model_copy(update={"version": _VERSION})
     where = locate(probe, layer, _TILE, data_dir)
     if where.remote or _TILE not in where.path:
         return {}
     template = where.path
-    pattern = glob.escape(template).replace(_TILE, "*").replace(_VERSION, "*")
-    regex = re.escape(template)
+    if _VERSION not in template:
+        return None
+    # `*` in a file name is a part the producer varies per tile (TMF: SAM_ID28).
+    pattern = glob.escape(template).replace("[*]", "*").replace(_TILE, "*").replace(_VERSION, "*")
+    regex = re.escape(template).replace(re.escape("*"), "[A-Za-z0-9_]+")
     regex = regex.replace(re.escape(_VERSION), "(?P<version>[^/]+?)", 1)
     regex = regex.replace(re.escape(_VERSION), "(?P=version)")
     regex = regex.replace(re.escape(_TILE), f"(?P<tile>{TILE_PATTERNS[dataset.tiles]})", 1)
@@ -68,6 +73,8 @@ def present_versions(dataset: Dataset, data_dir: Path) -> dict[str, set[str]]:
     result: dict[str, set[str]] | None = None
     for layer in dataset.layers:
         found = _layer_versions(dataset, layer, data_dir)
+        if found is None:
+            continue
         if result is None:
             result = found
         else:
