@@ -139,6 +139,8 @@ def test_the_report_map_hatches_the_park_in_the_plots_east_half_only(
     # The one legend of the HTML names the kind; the plot's findings name the park.
     html = (tmp_path / "out" / "fincas.summary.html").read_text(encoding="utf-8")
     assert "Protected area (outline and hatching)" in html and NAME in html
+    # ... and only the kinds the run had layers of.
+    assert "Buffer zone (outline" not in html and "Indigenous or community land" not in html
 
 
 def _rgb(colour: str) -> NDArray[np.float64]:

@@ -453,8 +453,11 @@ def _map_legend(run: RunRecord, lang: Lang) -> str:
     loss = next((d for d in run.catalog.enabled if d.role is Role.FOREST_LOSS), None)
     threshold = int(loss.encoding.get("treecover_threshold", 10)) if loss else 10
     cutoff = run.catalog.cutoff_date.year
+    # The area kinds only of the vector layers the run had (none: no area entries).
+    kinds = {f"area_{v.kind.value}" for v in run.catalog.enabled_vectors}
     items = [(colour, text(lang, t=threshold, cutoff=cutoff))
-             for colour, text in map_png.LEGEND.values()]  # fmt: skip
+             for key, (colour, text) in map_png.LEGEND.items()
+             if not key.startswith("area_") or key in kinds]  # fmt: skip
     years = map_png.YEAR_COLOURS
     for n, colour in enumerate(years, start=1):
         key = "loss_later" if n == len(years) else "loss_year"
