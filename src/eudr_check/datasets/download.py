@@ -443,11 +443,18 @@ def download_tile(
     return DownloadResult(dataset.id, layer, tile, target, size, sha256, resumed, False)
 
 
-class _Unsatisfiable(Exception):
+class Unsatisfiable(Exception):
     """HTTP 416 to a range request: the part may already hold the whole file."""
 
     def __init__(self, total: int | None) -> None:
         self.total = total
+
+
+class NotModified(Exception):
+    """HTTP 304 to a conditional request: the source has nothing newer."""
+
+    def __init__(self, headers: Any) -> None:
+        self.headers = headers
 
 
 def _transfer(url: str, tile: str, part: Path, timeout: float,
@@ -456,7 +463,7 @@ def _transfer(url: str, tile: str, part: Path, timeout: float,
     offset = part.stat().st_size if part.is_file() else 0
     try:
         response = _open(url, tile, offset, timeout)
-    except _Unsatisfiable as exc:
+    except Unsatisfiable as exc:
         if exc.total == offset:
             return sha256_file(part), True
         # The part is longer than the file, or the server won't say: start over.
@@ -483,7 +490,7 @@ def _transfer_named(url: str, tile: str, pattern: Path, timeout: float,
         offset = part.stat().st_size if part is not None else 0
         try:
             response = _open(url, tile, offset, timeout)
-        except _Unsatisfiable as exc:
+        except Unsatisfiable as exc:
             assert part is not None  # only a range request is unsatisfiable
             if exc.total == offset:
                 return part.with_name(part.name.removesuffix(".part")), sha256_file(part), True
@@ -515,6 +522,12 @@ def _open(url: str, tile: str, offset: int, timeout: float) -> Any:
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
+    return open_url(url, tile, headers, timeout)
+
+
+def open_url(url: str, tile: str, headers: dict[str, str], timeout: float) -> Any:
+    """The response to a GET with these headers; DownloadError for network and HTTP
+    failures, Unsatisfiable for a 416 to a range request, NotModified for a 304."""
     request = urllib.request.Request(url, headers=headers)
     # build_opener: redirects are followed and proxy settings from the environment honoured.
     opener = urllib.request.build_opener()
@@ -522,8 +535,10 @@ def _open(url: str, tile: str, offset: int, timeout: float) -> Any:
         return opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         with exc:  # its socket must be closed, or it leaks until garbage collection
-            if exc.code == 416 and offset:
-                raise _Unsatisfiable(_content_range(exc.headers.get("Content-Range"))[2]) from None
+            if exc.code == 304:
+                raise NotModified(exc.headers) from None
+            if exc.code == 416 and "Range" in headers:
+                raise Unsatisfiable(_content_range(exc.headers.get("Content-Range"))[2]) from None
             raise DownloadError(url, tile, f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise DownloadError(url, tile, _reason(exc.reason)) from None

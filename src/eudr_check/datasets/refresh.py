@@ -33,8 +33,6 @@ import json
 import logging
 import math
 import os
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -50,12 +48,15 @@ from eudr_check.datasets.catalog import Catalog, Dataset, TileScheme
 from eudr_check.datasets.download import (
     CHUNK,
     USER_AGENT,
+    NotModified,
+    Unsatisfiable,
     _content_range,
     _log_download,
     _reason,
     _record_checksum,
     local_target,
     named_by_server,
+    open_url,
     parse_tile,
     part_path,
     source_url,
@@ -329,16 +330,6 @@ class _Fetched:
     resumed: bool
 
 
-class _NotModified(Exception):
-    def __init__(self, headers: Any) -> None:
-        self.headers = headers
-
-
-class _Unsatisfiable(Exception):
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-
-
 def sidecar_path(part: Path) -> Path:
     """`<file>.part.json`: the URL and validators a part was started with."""
     return part.with_name(part.name + ".json")
@@ -362,8 +353,8 @@ def _fetch(dataset: Dataset, layer: str, tile: str, url: str, target: Path,
                 headers["If-Modified-Since"] = entry.last_modified
         conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
         try:
-            response = _open(url, tile, headers, timeout)
-        except _NotModified as exc:
+            response = open_url(url, tile, headers, timeout)
+        except NotModified as exc:
             if not conditional or entry is None or current is None:
                 raise DownloadError(
                     url, tile, "HTTP 304 to a request that was not conditional"
@@ -372,7 +363,7 @@ def _fetch(dataset: Dataset, layer: str, tile: str, url: str, target: Path,
                             exc.headers.get("ETag") or entry.etag,
                             exc.headers.get("Last-Modified") or entry.last_modified,
                             False)  # fmt: skip
-        except _Unsatisfiable as exc:
+        except Unsatisfiable as exc:
             assert resume is not None  # only a range request is unsatisfiable
             if exc.total == resume.offset:  # the part already holds the whole file
                 return _install(dataset, layer, tile, url, target, current, resume.side,
@@ -415,25 +406,6 @@ def _resume_point(part: Path, sidecar: Path, url: str) -> _Resume | None:
 def _discard(part: Path) -> None:
     part.unlink(missing_ok=True)
     sidecar_path(part).unlink(missing_ok=True)
-
-
-def _open(url: str, tile: str, headers: dict[str, str], timeout: float) -> Any:
-    request = urllib.request.Request(url, headers=headers)
-    # build_opener: redirects are followed (with these headers) and proxies honoured.
-    opener = urllib.request.build_opener()
-    try:
-        return opener.open(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        with exc:  # its socket must be closed, or it leaks until garbage collection
-            if exc.code == 304:
-                raise _NotModified(exc.headers) from None
-            if exc.code == 416 and "Range" in headers:
-                raise _Unsatisfiable(_content_range(exc.headers.get("Content-Range"))[2]) from None
-            raise DownloadError(url, tile, f"HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise DownloadError(url, tile, _reason(exc.reason)) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise DownloadError(url, tile, _reason(exc, timeout)) from None
 
 
 def _begin(response: Any, part: Path, resume: _Resume | None, url: str,
