@@ -58,11 +58,7 @@ def main(argv: list[str] | None = None) -> int:
           f"drawing ({drawing:.1f} s = this run - the same with --maps none, "
           f"{bare['wall_s']:.1f} s)")  # fmt: skip
     if args.compare:
-        r = bn._child(["--plots", str(args.plots), "--seed", str(args.seed), "--measure",
-                       args.compare])  # fmt: skip
-        other = r["plots"] / r["wall_s"]
-        print(f"  {bn.COMPARE[args.compare]}: {r['plots']:,} plots in {r['wall_s']:.1f} s "
-              f"({other:,.0f} plots/s, peak {r['peak_rss_mib']:,.0f} MiB)")  # fmt: skip
+        r = bn.compare(args.plots, args.seed, args.compare)
         ratio = ours["wall_s"] / r["wall_s"]
         goal = "met" if ratio <= 1.0 else "NOT met"
         print(f"  whole job / exactextract's one layer: {ratio:.2f} (goal <= 1.0: {goal})")

@@ -77,12 +77,7 @@ def main(argv: list[str] | None = None) -> int:
           f"exit {build['exit']}")  # fmt: skip
     print(f"      {len(xml)} statement(s), {mib:,.1f} MiB of XML; plots: {dict(fates)}")
     if args.compare:
-        r = bn._child(["--plots", str(args.plots), "--seed", str(args.seed), "--measure",
-                       args.compare])  # fmt: skip
-        print(
-            f"  {bn.COMPARE[args.compare]}: {r['plots']:,} plots in {r['wall_s']:.1f} s "
-            f"({r['plots'] / r['wall_s']:,.0f} plots/s, peak {r['peak_rss_mib']:,.0f} MiB)"
-        )
+        bn.compare(args.plots, args.seed, args.compare)
     return 0
 
 

@@ -356,6 +356,16 @@ def timed(cmd: list[str], log: Path, ok: tuple[int, ...] = (0,),
     return {"wall_s": wall, "peak_mib": sampler.peak / 2**20, "exit": proc.returncode}
 
 
+def compare(plots: int, seed: int, job: str) -> dict[str, Any]:
+    """Run an exactextract job (bench_check's) on the same plots in a child process and print
+    its line, for scale beside ours; its figures."""
+    r = _child(["--plots", str(plots), "--seed", str(seed), "--measure", job])
+    rate = r["plots"] / r["wall_s"]
+    print(f"  {COMPARE[job]}: {r['plots']:,} plots in {r['wall_s']:.1f} s "
+          f"({rate:,.0f} plots/s, peak {r['peak_rss_mib']:,.0f} MiB)")  # fmt: skip
+    return r
+
+
 def _run_sampled(args: list[str], log: Path) -> tuple[dict[str, Any], TreeSampler]:
     cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     with log.open("w") as err:

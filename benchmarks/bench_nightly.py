@@ -199,11 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         smtp.stop()
         httpd.shutdown()
     if args.compare:
-        r = bn._child(["--plots", str(args.plots), "--seed", str(args.seed), "--measure",
-                       args.compare])  # fmt: skip
-        rate = r["plots"] / r["wall_s"]
-        print(f"  {bn.COMPARE[args.compare]}: {r['plots']:,} plots in {r['wall_s']:.1f} s "
-              f"({rate:,.0f} plots/s, peak {r['peak_rss_mib']:,.0f} MiB)")  # fmt: skip
+        bn.compare(args.plots, args.seed, args.compare)
     return 0
 
 
